@@ -1,0 +1,96 @@
+// Acts on the switch core's decisions: groups the frames of a batch by egress port (a flooded
+// frame joins the queue of every port in its ingress port's flood list), then hands each
+// port its queue in one call. Transmit and drop counters are kept here, once for all ports.
+
+import { C_DROPS, C_TX_BYTES, C_TX_PACKETS } from './counters.js';
+import { R_TX_ERROR, R_TX_FULL } from './drop-reasons.js';
+import type { FrameBatch } from './frame-batch.js';
+import { EGRESS_FLOOD, type SwitchCore } from './switch-core.js';
+
+/** A port's transmit side. */
+export interface EgressPort {
+  /**
+   * Sends frames `frames[0..count)` (indexes into `batch`) without blocking. Returns how many
+   * were accepted; writes into `errors[0]` how many the kernel refused for another reason
+   * than a full queue. Frames neither accepted nor refused are counted as `tx_full`.
+   */
+  transmit(batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number;
+}
+
+export class Forwarder {
+  private readonly sinks: (EgressPort | undefined)[] = [];
+  private readonly queues: Uint32Array[] = [];
+  private readonly queueLen: Int32Array;
+  private readonly active: Int32Array;
+  private readonly errors = new Int32Array(2);
+
+  constructor(
+    readonly core: SwitchCore,
+    private readonly batchCapacity: number,
+  ) {
+    this.queueLen = new Int32Array(core.maxPorts);
+    this.active = new Int32Array(core.maxPorts);
+  }
+
+  attach(port: number, sink: EgressPort): void {
+    this.sinks[port] = sink;
+  }
+
+  detach(port: number): void {
+    this.sinks[port] = undefined;
+  }
+
+  private activate(port: number, slot: number): void {
+    this.active[slot] = port;
+    this.queues[port] ??= new Uint32Array(this.batchCapacity);
+  }
+
+  /** Runs the switch core over `batch` and transmits the result. */
+  forward(batch: FrameBatch, now: number): void {
+    const core = this.core;
+    core.process(batch, now);
+    const egress = core.egress;
+    const queueLen = this.queueLen;
+    const queues = this.queues;
+    const active = this.active;
+    let nActive = 0;
+    for (let i = 0; i < batch.count; i++) {
+      const e = egress[i]!;
+      if (e >= 0) {
+        if (queueLen[e] === 0) this.activate(e, nActive++);
+        queues[e]![queueLen[e]!++] = i;
+      } else if (e === EGRESS_FLOOD) {
+        const list = core.floodList(batch.ports[i]!);
+        for (let k = 0; k < list.length; k++) {
+          const p = list[k]!;
+          if (queueLen[p] === 0) this.activate(p, nActive++);
+          queues[p]![queueLen[p]!++] = i;
+        }
+      }
+    }
+    const v = core.counters.values;
+    for (let a = 0; a < nActive; a++) {
+      const p = active[a]!;
+      const n = queueLen[p]!;
+      queueLen[p] = 0;
+      const sink = this.sinks[p];
+      const b = core.counters.base(p);
+      // Byte counts assume the accepted frames are the first ones, which holds unless the
+      // kernel refused some frames individually (tx_error).
+      if (sink === undefined) {
+        v[b + C_DROPS + R_TX_FULL - 1]! += n;
+        continue;
+      }
+      const q = queues[p]!;
+      this.errors[0] = 0;
+      const sent = sink.transmit(batch, q, n, this.errors);
+      const failed = this.errors[0]!;
+      let bytes = 0;
+      for (let k = 0; k < sent; k++) bytes += batch.lengths[q[k]!]!;
+      v[b + C_TX_PACKETS]! += sent;
+      v[b + C_TX_BYTES]! += bytes;
+      if (failed > 0) v[b + C_DROPS + R_TX_ERROR - 1]! += failed;
+      if (n - sent - failed > 0) v[b + C_DROPS + R_TX_FULL - 1]! += n - sent - failed;
+    }
+  }
+}
