@@ -96,7 +96,7 @@ export class IngressPolicy {
       this.seen = SEEN_ARP;
       return group && eth.dst !== BROADCAST ? R_MULTICAST : R_NONE;
     }
-    // IPv6
+    if (type !== ETHERTYPE_IPV6) return group ? R_MULTICAST : R_NONE; // an extra ethertype
     if (!parseIpv6(buf, p, end, this.ipv6)) return R_MALFORMED;
     const ip6 = this.ipv6;
     const l4 = ip6.payloadOffset;

@@ -61,7 +61,7 @@ export function restoreFdbSnapshot(bytes: Uint8Array, table: ForwardingTable, po
   const usable: { mac: number; port: number; age: number }[] = [];
   let skipped = 0;
   for (const raw of doc.entries as unknown[]) {
-    const e = raw as Partial<SnapshotEntry>;
+    const e = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<SnapshotEntry>;
     const mac = typeof e.mac === 'string' ? parseMac(e.mac) : null;
     const port = typeof e.port === 'string' ? portId(e.port) : undefined;
     const age = typeof e.age_s === 'number' ? e.age_s + snapshotAgeS : NaN;
