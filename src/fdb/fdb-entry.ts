@@ -21,6 +21,8 @@ export class FdbEntry {
   pinnedUntil = 0;
   /** False once removed from the table; cached references check it. */
   alive = true;
+  /** Position stamp in its port's queue (see PortQueue); 0 when on no queue. */
+  stamp = 0;
 
   constructor(
     readonly mac: number,

@@ -9,6 +9,7 @@
 
 import { LRUCache } from 'lru-cache';
 import { FdbEntry, KIND_LEARNED, KIND_REMOTE, KIND_STATIC } from './fdb-entry.js';
+import { PortQueue } from './port-queue.js';
 import {
   FDB_ENTRIES,
   FDB_EVICTED,
@@ -61,7 +62,7 @@ export class ForwardingTable {
   readonly stats: Float64Array;
   private readonly lru: LRUCache<number, FdbEntry>;
   /** Learned (non-static) MACs per port, in learning order: the eviction candidates. */
-  private readonly portMacs: (Set<FdbEntry> | undefined)[] = [];
+  private readonly portMacs: (PortQueue | undefined)[] = [];
   private readonly portLimit: Float64Array;
   /** Last source entry seen per port: most ports carry one MAC, so learning is one compare. */
   private readonly lastSource: (FdbEntry | undefined)[] = [];
@@ -200,9 +201,9 @@ export class ForwardingTable {
   }
 
   private attach(e: FdbEntry): void {
-    let set = this.portMacs[e.port];
-    if (set === undefined) this.portMacs[e.port] = set = new Set();
-    set.add(e);
+    let q = this.portMacs[e.port];
+    if (q === undefined) this.portMacs[e.port] = q = new PortQueue();
+    q.add(e);
     this.learnedCount++;
   }
 
@@ -231,8 +232,7 @@ export class ForwardingTable {
       }
     }
     if (victimPort < 0) return;
-    const oldest = this.portMacs[victimPort]!.values().next().value as FdbEntry;
-    this.remove(oldest);
+    this.remove(this.portMacs[victimPort]!.oldest()!);
     this.stats[FDB_EVICTED]!++;
   }
 
@@ -259,9 +259,9 @@ export class ForwardingTable {
 
   /** Removes the learned entries of one port (statics stay). Returns how many. */
   flushPort(port: number): number {
-    const set = this.portMacs[port];
-    if (!set) return 0;
-    const victims = [...set];
+    const q = this.portMacs[port];
+    if (!q) return 0;
+    const victims = q.entries();
     for (const e of victims) this.remove(e);
     this.lastSource[port] = undefined;
     return victims.length;
