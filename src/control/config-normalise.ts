@@ -4,6 +4,8 @@
 import { portFingerprint } from './config-fingerprint.js';
 import { openvpnInterface, planPorts, type PlannedPort } from './config-ports.js';
 import { DEFAULTS, type Draft, type DraftMember } from './config-schema.js';
+import { normaliseIxf } from './ixf-export.js';
+import { normaliseMemberRouteServer, normaliseRouteServer } from './rs-config.js';
 import type {
   Config,
   MemberConfig,
@@ -51,6 +53,7 @@ export function normalise(draft: Draft, thisPop: string, path: string): Config {
   };
   const vxlanPort = need(draft.pop.vxlanPort, 'pop.vxlan_port');
 
+  const routeServer = normaliseRouteServer(draft.routeServer);
   const policies = new Map<DraftMember, PolicyConfig>();
   for (const m of draft.members) policies.set(m, effectivePolicy(m, fabric));
 
@@ -66,9 +69,13 @@ export function normalise(draft: Draft, thisPop: string, path: string): Config {
     ipv6: m.ipv6.map((x) => x.value.text),
     policy: need(policies.get(m), `${m.field}.policy`),
     ports: ports.filter((p) => p.kind === 'member' && p.memberAsn === m.asn).map((p) => p.name),
+    routeServer: normaliseMemberRouteServer(m.routeServer, routeServer),
+    source: m.source,
+    connectionCount: m.connections.length,
   }));
 
-  return { path, pop: thisPop, underlay, vxlanPort, fabric, control, members, ports };
+  const ixf = normaliseIxf(draft.ixf, thisPop);
+  return { path, pop: thisPop, underlay, vxlanPort, fabric, control, members, ports, routeServer, ixf };
 }
 
 function effectivePolicy(m: DraftMember, fabric: Config['fabric']): PolicyConfig {

@@ -38,6 +38,10 @@ export interface Config {
   members: MemberConfig[];
   /** Every port this POP opens (its members' connections and its trunks), in file order. */
   ports: PortConfig[];
+  /** The `route_server` section; null when absent (no route server rendered). */
+  routeServer: RouteServerConfig | null;
+  /** The `ixf` section (IX-F member export identity), defaults filled. */
+  ixf: IxfConfig;
 }
 
 export interface FabricConfig {
@@ -77,6 +81,12 @@ export interface MemberConfig {
   policy: PolicyConfig;
   /** Names of this member's ports on this POP, in file order. */
   ports: string[];
+  /** Connections of this member in the whole registry (every POP). */
+  connectionCount: number;
+  /** Route-server settings of the member (defaults filled even without a route server). */
+  routeServer: MemberRouteServerConfig;
+  /** Where the member came from: the YAML `members` list or the `members_from_ixf` file. */
+  source: 'yaml' | 'ixf';
 }
 
 /** Ingress policy of a member port; every field filled (defaults = exchange hygiene). */
@@ -173,4 +183,66 @@ export interface PortDiff {
   removed: string[];
   changed: string[];
   unchanged: string[];
+}
+
+/** What BIRD does when a session exceeds its max-prefix (`import limit ... action`). */
+export type MaxPrefixAction = 'restart' | 'disable' | 'warn' | 'block';
+
+export interface MaxPrefixConfig {
+  ipv4: number;
+  ipv6: number;
+  action: MaxPrefixAction;
+}
+
+/** The exchange's BIRD 2 route server (`route_server` section); see docs/route-server.md. */
+export interface RouteServerConfig {
+  asn: number;
+  /** BGP router id (IPv4 form): `router_id`, else `ipv4`. */
+  routerId: string;
+  /** The route server's own peering-LAN addresses (canonical); at least one is set. */
+  ipv4: string | null;
+  ipv6: string | null;
+  /** Where `rs apply` writes the rendered config. */
+  birdConfig: string;
+  /** BIRD control socket used by `birdc` (`rs apply`, `rs status`). */
+  birdcSocket: string;
+  /** Longest AS path accepted (`bgp_path.len`, prepends counted). */
+  maxAsPath: number;
+  prefixLen: { ipv4: { min: number; max: number }; ipv6: { min: number; max: number } };
+  /** ASNs rejected anywhere in a path except as the sending member itself (sorted, unique). */
+  transitFreeAsns: number[];
+  /** Default max-prefix of members (member `route_server.max_prefix` overrides). */
+  maxPrefix: MaxPrefixConfig;
+  rpki: { roaFile: string | null };
+  irr: { enabled: boolean; sources: string[]; server: string | null; cacheTtlS: number };
+  blackhole: {
+    enabled: boolean;
+    maxLenIpv4: number;
+    maxLenIpv6: number;
+    /** Next hop set on blackhole routes sent to members; null keeps the member's. */
+    nextHopIpv4: string | null;
+    nextHopIpv6: string | null;
+  };
+  /** Tag every route sent to members with GRACEFUL_SHUTDOWN (RFC 8326), for maintenance. */
+  gracefulShutdown: boolean;
+}
+
+export interface MemberRouteServerConfig {
+  /** Sessions with the route server for each of the member's addresses. */
+  enabled: boolean;
+  maxPrefix: MaxPrefixConfig;
+  /** IRR object expanded by bgpq4 (AS-SET or aut-num); null = the member's own `AS<asn>`. */
+  asSet: string | null;
+  /** The route server waits for the member to open the session. */
+  passive: boolean;
+}
+
+/** Identity of the exchange in the IX-F member export (`ixf` section). */
+export interface IxfConfig {
+  ixpId: number;
+  ixfId: number;
+  shortname: string;
+  name: string | null;
+  country: string | null;
+  vlanId: number;
 }

@@ -1,9 +1,10 @@
 // The transmit side of a VXLAN port (a member or a POP trunk): every frame goes to one remote
-// with one VNI through the shared UDP socket. The 8-byte VXLAN header is the same for every
-// frame of the port, so it is written once and each message is [header, frame] gathered by
-// the kernel: no copy and no allocation per frame.
+// with one VNI through the shared UDP socket. The 8-byte VXLAN header is written into the
+// headroom just before the frame, and the message is sent from there: no copy, no allocation.
+// A flooded frame is sent by each port in turn, synchronously, so each port's header is in
+// place exactly while its own send runs.
 
-import { writeVxlanHeader } from '../encap/vxlan.js';
+import { VXLAN_HEADER_LEN, writeVxlanHeader } from '../encap/vxlan.js';
 import type { EgressPort } from './forwarder.js';
 import type { FrameBatch } from './frame-batch.js';
 
@@ -11,34 +12,35 @@ export const DESC_STRIDE = 5;
 
 /** Sends descriptor batches ([frameOffset, frameLength, headerOffset, headerLength, addrIndex]). */
 export interface DatagramSender {
-  send(slab: Uint8Array, desc: Uint32Array, count: number, header: Uint8Array, addrs: Uint8Array, errors: Int32Array): number;
+  send(slab: Uint8Array, desc: Uint32Array, count: number, addrs: Uint8Array, errors: Int32Array): number;
 }
 
 export class VxlanEgress implements EgressPort {
-  private readonly header = new Uint8Array(8);
   private readonly desc: Uint32Array;
 
   /** `addr` is this port's remote as one 32-byte native address-table entry. */
   constructor(
-    vni: number,
+    private readonly vni: number,
     private readonly addr: Uint8Array,
     private readonly sender: DatagramSender,
     batchCapacity: number,
   ) {
-    writeVxlanHeader(this.header, 0, vni);
     this.desc = new Uint32Array(batchCapacity * DESC_STRIDE);
   }
 
   transmit(batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number {
     const d = this.desc;
+    const slab = batch.slab;
     for (let k = 0, j = 0; k < count; k++, j += DESC_STRIDE) {
       const i = frames[k]!;
-      d[j] = batch.offsets[i]!;
-      d[j + 1] = batch.lengths[i]!;
+      const off = batch.offsets[i]! - VXLAN_HEADER_LEN;
+      writeVxlanHeader(slab, off, this.vni);
+      d[j] = off;
+      d[j + 1] = batch.lengths[i]! + VXLAN_HEADER_LEN;
       d[j + 2] = 0;
-      d[j + 3] = 8;
+      d[j + 3] = 0;
       d[j + 4] = 0;
     }
-    return this.sender.send(batch.slab, d, count, this.header, this.addr, errors);
+    return this.sender.send(slab, d, count, this.addr, errors);
   }
 }

@@ -54,13 +54,13 @@ export interface ForwardingTableOptions {
 const MAX_STATIC = 65536;
 
 export class ForwardingTable {
-  readonly agingS: number;
-  readonly maxEntries: number;
+  agingS: number;
+  maxEntries: number;
   readonly moveLimit: number;
   readonly moveWindowS: number;
   readonly pinS: number;
   readonly stats: Float64Array;
-  private readonly lru: LRUCache<number, FdbEntry>;
+  private lru: LRUCache<number, FdbEntry>;
   /** Learned (non-static) MACs per port, in learning order: the eviction candidates. */
   private readonly portMacs: (PortQueue | undefined)[] = [];
   private readonly portLimit: Float64Array;
@@ -85,6 +85,21 @@ export class ForwardingTable {
 
   get size(): number {
     return this.lru.size;
+  }
+
+  /**
+   * Changes the aging time and the global cap at run time. A lower cap evicts fairly down to
+   * it; a cap beyond the table's capacity rebuilds the underlying cache in the same order.
+   */
+  setLimits(agingS: number, maxEntries: number): void {
+    this.agingS = agingS;
+    this.maxEntries = maxEntries;
+    while (this.learnedCount > maxEntries) this.evictFairly();
+    if (maxEntries + MAX_STATIC + 1 > this.lru.max) {
+      const bigger = new LRUCache<number, FdbEntry>({ max: maxEntries + MAX_STATIC + 1 });
+      for (const e of this.lru.rvalues()) if (e) bigger.set(e.mac, e);
+      this.lru = bigger;
+    }
   }
 
   /** Learned-MAC limit for one port; Infinity for no limit (trunks). */

@@ -137,3 +137,15 @@ t.test('flush by port and forgetting a port', async (t) => {
   t.equal(f.flushAll(), 1);
   t.equal(f.stats[FDB_ENTRIES], 0);
 });
+
+t.test('limits change at run time', async (t) => {
+  const f = new ForwardingTable({ maxEntries: 10, defaultPortLimit: 100 });
+  for (let i = 0; i < 10; i++) f.learn(mac(i), 1 + (i % 2), i);
+  f.setLimits(100, 4);
+  t.equal(f.size, 4, 'a lower cap evicts down to it');
+  t.equal(f.agingS, 100);
+  f.setLimits(100, 200000);
+  t.equal(f.size, 4, 'a bigger cap keeps the entries');
+  for (let i = 100; i < 150; i++) t.equal(f.learn(mac(i), 3, 20), LEARN_NEW);
+  t.equal(f.age(100 + 9.5), 4, 'aging order survives the rebuild');
+});

@@ -1,0 +1,286 @@
+// Port lifecycle on the control thread. It opens what each port needs (a TAP device, an
+// AF_PACKET socket, a shared VXLAN socket), hands the descriptors to the dataplane worker, and
+// closes them only after the worker has let go. It applies a new config by difference: added
+// ports are opened, removed ones closed (their FDB entries flushed), changed ones updated in
+// place (re-opened only when their I/O changed), unchanged ones are not touched at all.
+//
+// Interfaces come and go (an operator deletes and re-creates a veth, a VM restarts, ZeroTier
+// reconnects): once a second every port that is down is retried, and every AF_PACKET port is
+// checked against its interface's current index, so a port goes down when its interface
+// disappears and re-attaches by itself when it comes back.
+
+import { EventEmitter } from 'node:events';
+import type { DataplaneClient } from '../dataplane/dataplane-client.js';
+import type { DataplaneEvent } from '../dataplane/dataplane.js';
+import type { NativeAddon } from '../dataplane/native.js';
+import type { PortIo, PortSpec } from '../dataplane/port-spec.js';
+import type { Config, PortConfig, PortDiff } from './config-types.js';
+import { diffPorts } from './config-load.js';
+import { fabricSpec, ioFingerprint, portGroup, portPolicy, staticMacs, vxlanSocketKey } from './port-plan.js';
+
+export interface ManagedPort {
+  name: string;
+  id: number;
+  config: PortConfig;
+  state: 'up' | 'down';
+  /** Why the port is down, for `ixfabricctl ports` and the logs. */
+  reason: string | null;
+  /** Descriptor owned by this port (TAP, AF_PACKET), else null. */
+  fd: number | null;
+  /** Interface index the AF_PACKET socket is bound to. */
+  ifindex: number;
+  since: number;
+}
+
+interface SharedSocket {
+  key: string;
+  fd: number;
+  slot: number;
+}
+
+export interface PortManagerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+const MAX_PORTS = 4096;
+
+export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
+  readonly ports = new Map<string, ManagedPort>();
+  private readonly sockets = new Map<string, SharedSocket>();
+  private readonly freeIds: number[] = [];
+  private nextId = 1;
+  private config: Config | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly dp: DataplaneClient,
+    private readonly native: NativeAddon,
+    private readonly log: PortManagerLog,
+  ) {
+    super();
+    dp.on('event', (e) => void this.serial(() => this.onDataplaneEvent(e)));
+  }
+
+  static readonly maxPorts = MAX_PORTS;
+
+  /** Runs `fn` after every earlier operation: config applies and re-attach rounds never interleave. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.busy.then(fn, fn);
+    this.busy = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies a config: the first call opens everything, later calls apply the difference. */
+  apply(next: Config): Promise<PortDiff> {
+    return this.serial(() => this.applyNow(next));
+  }
+
+  private async applyNow(next: Config): Promise<PortDiff> {
+    const empty = { ...next, ports: [] } as Config;
+    const diff = diffPorts(this.config ?? empty, next);
+    const byName = new Map(next.ports.map((p) => [p.name, p]));
+    await this.dp.configure(fabricSpec(next));
+    for (const name of diff.removed) await this.removePort(name);
+    this.config = next;
+    for (const name of diff.changed) await this.updatePort(byName.get(name)!);
+    for (const name of diff.added) await this.addPort(byName.get(name)!);
+    await this.closeUnusedSockets();
+    return diff;
+  }
+
+  /** Ports by name with their counter slot; also the shared sockets (type `listener`). */
+  slots(): { name: string; id: number }[] {
+    return [...this.ports.values()].map((p) => ({ name: p.name, id: p.id }));
+  }
+
+  socketSlots(): { key: string; slot: number }[] {
+    return [...this.sockets.values()].map((s) => ({ key: s.key, slot: s.slot }));
+  }
+
+  /** Starts the once-a-second re-attach and interface check. */
+  startWatching(intervalMs = 1000): void {
+    this.timer ??= setInterval(() => void this.serial(() => this.watch()), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Closes every port and socket (graceful stop). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.serial(async () => {
+      for (const name of [...this.ports.keys()]) await this.removePort(name);
+      await this.closeUnusedSockets();
+    });
+  }
+
+  private allocId(): number {
+    const id = this.freeIds.pop() ?? this.nextId++;
+    if (id >= MAX_PORTS) throw new Error(`more than ${MAX_PORTS - 1} ports and sockets`);
+    this.dp.counters.clearPort(id);
+    return id;
+  }
+
+  private spec(p: ManagedPort, io: PortIo | null): PortSpec {
+    const member = this.config?.members.find((m) => m.asn === p.config.memberAsn);
+    return { id: p.id, name: p.name, policy: portPolicy(p.config), group: portGroup(p.config), staticMacs: staticMacs(p.config, member), io };
+  }
+
+  private async addPort(cfg: PortConfig): Promise<void> {
+    const p: ManagedPort = { name: cfg.name, id: this.allocId(), config: cfg, state: 'down', reason: 'starting', fd: null, ifindex: 0, since: Date.now() };
+    this.ports.set(cfg.name, p);
+    await this.dp.setPort(this.spec(p, null));
+    await this.attach(p);
+  }
+
+  private async updatePort(cfg: PortConfig): Promise<void> {
+    const p = this.ports.get(cfg.name)!;
+    const ioChanged = ioFingerprint(p.config) !== ioFingerprint(cfg);
+    if (ioChanged) await this.detach(p, 'reconfiguring');
+    p.config = cfg;
+    if (ioChanged) await this.attach(p);
+    else await this.dp.setPort(this.spec(p, p.state === 'up' ? this.currentIo(p) : null));
+    this.log.info({ port: p.name, io_changed: ioChanged }, 'port reconfigured');
+  }
+
+  private async removePort(name: string): Promise<void> {
+    const p = this.ports.get(name);
+    if (!p) return;
+    const flushed = await this.dp.removePort(p.id);
+    this.release(p);
+    this.ports.delete(name);
+    this.freeIds.push(p.id);
+    this.log.info({ port: name, fdb_flushed: flushed }, 'port removed');
+  }
+
+  /** The I/O the worker has for an up port (rebuilt from what we own). */
+  private currentIo(p: ManagedPort): PortIo | null {
+    const c = p.config;
+    if (c.type === 'vxlan') return { kind: 'vxlan', socket: vxlanSocketKey(c), remote: c.remote, remotePort: c.port, vni: c.vni };
+    if (p.fd === null) return null;
+    if (c.type === 'tap') return { kind: 'fd', fd: p.fd, io: 'stream', mtu: c.mtu };
+    return { kind: 'fd', fd: p.fd, io: 'dgram', mtu: this.interfaceMtu(p) };
+  }
+
+  private interfaceMtu(p: ManagedPort): number {
+    const c = p.config;
+    const name = 'interface' in c ? c.interface : '';
+    try {
+      return Math.max(this.native.ifGetMtu(name), 'mtu' in c ? c.mtu : 1500);
+    } catch {
+      return 'mtu' in c ? c.mtu : 1500;
+    }
+  }
+
+  /** Opens what the port needs and gives it to the dataplane; on failure the port stays down. */
+  private async attach(p: ManagedPort): Promise<void> {
+    const c = p.config;
+    try {
+      switch (c.type) {
+        case 'tap': {
+          const { fd } = this.native.tapOpen(c.interface, { mtu: c.mtu });
+          p.fd = fd;
+          break;
+        }
+        case 'ethernet':
+        case 'l2':
+        case 'zerotier': {
+          const idx = this.native.ifIndex(c.interface);
+          if (idx === 0) throw new Error(`interface ${c.interface} does not exist`);
+          if (c.type !== 'zerotier') this.native.ifSetUp(c.interface);
+          p.fd = this.native.packetOpen(c.interface);
+          p.ifindex = idx;
+          break;
+        }
+        case 'vxlan':
+          await this.useSocket(vxlanSocketKey(c), c.family, c.local, c.listenPort);
+          break;
+        default:
+          throw new Error(`connection type ${c.type} is not supported by this version`);
+      }
+      await this.dp.setPort(this.spec(p, this.currentIo(p)));
+      this.setState(p, 'up', null);
+    } catch (err) {
+      this.release(p);
+      await this.dp.setPort(this.spec(p, null)).catch(() => undefined);
+      this.setState(p, 'down', (err as Error).message);
+    }
+  }
+
+  /** Takes the port's I/O away from the dataplane, then closes what it owned. */
+  private async detach(p: ManagedPort, reason: string): Promise<void> {
+    await this.dp.setPort(this.spec(p, null));
+    this.release(p);
+    this.setState(p, 'down', reason);
+  }
+
+  private release(p: ManagedPort): void {
+    if (p.fd !== null) {
+      try {
+        this.native.close(p.fd);
+      } catch {
+        // already gone with its device
+      }
+      p.fd = null;
+    }
+    p.ifindex = 0;
+  }
+
+  private setState(p: ManagedPort, state: 'up' | 'down', reason: string | null): void {
+    const changed = p.state !== state || p.reason !== reason;
+    p.state = state;
+    p.reason = reason;
+    if (!changed) return;
+    p.since = Date.now();
+    if (state === 'up') this.log.info({ port: p.name, type: p.config.type }, 'port up');
+    else this.log.warn({ port: p.name, type: p.config.type, reason }, 'port down');
+    this.emit('change', p);
+  }
+
+  private async useSocket(key: string, family: 4 | 6, local: string, port: number): Promise<void> {
+    if (!this.sockets.has(key)) {
+      const fd = this.native.udpOpen(family, local, port);
+      const s = { key, fd, slot: this.allocId() };
+      this.sockets.set(key, s);
+      await this.dp.setSocket({ key, type: 'vxlan', fd, slot: s.slot });
+      this.log.info({ socket: key }, 'VXLAN socket open');
+    }
+  }
+
+  private async closeUnusedSockets(): Promise<void> {
+    const inUse = new Set<string>();
+    for (const p of this.ports.values()) if (p.config.type === 'vxlan') inUse.add(vxlanSocketKey(p.config));
+    for (const s of [...this.sockets.values()]) {
+      if (inUse.has(s.key)) continue;
+      await this.dp.removeSocket(s.key);
+      this.native.close(s.fd);
+      this.sockets.delete(s.key);
+      this.freeIds.push(s.slot);
+      this.log.info({ socket: s.key }, 'VXLAN socket closed');
+    }
+  }
+
+  private async onDataplaneEvent(e: DataplaneEvent): Promise<void> {
+    if (e.event === 'port-error') {
+      const p = [...this.ports.values()].find((x) => x.id === e.id);
+      if (!p) return;
+      this.release(p);
+      this.setState(p, 'down', `device error (errno ${e.errno})`);
+    } else {
+      this.log.warn({ socket: e.key, errno: e.errno }, 'socket error');
+    }
+  }
+
+  /** Retries ports that are down; takes down AF_PACKET ports whose interface went away. */
+  private async watch(): Promise<void> {
+    for (const p of this.ports.values()) {
+      const c = p.config;
+      if (p.state === 'up' && (c.type === 'ethernet' || c.type === 'l2' || c.type === 'zerotier')) {
+        const idx = this.native.ifIndex(c.interface);
+        if (idx !== p.ifindex) await this.detach(p, idx === 0 ? `interface ${c.interface} disappeared` : `interface ${c.interface} was re-created`);
+      }
+      if (p.state === 'down') await this.attach(p);
+    }
+  }
+}

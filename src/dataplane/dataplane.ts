@@ -1,0 +1,200 @@
+// The dataplane as the worker thread runs it: the switch core, the forwarder, and the ports'
+// receive and transmit sides. It is driven by plain specs from the control thread (see
+// port-spec.ts) and never opens or closes a file descriptor itself: the control thread opens
+// them, and closes them only after the dataplane has let go of them.
+
+import { parseIpv4Address, parseIpv6Address } from '../encap/ip.js';
+import { parseMac } from '../encap/mac.js';
+import { encodeFdbSnapshot, restoreFdbSnapshot, type RestoreResult } from '../fdb/fdb-snapshot.js';
+import { C_DROPS, type Counters } from './counters.js';
+import { R_MALFORMED } from './drop-reasons.js';
+import { BATCH, FdPort } from './fd-port.js';
+import { Forwarder } from './forwarder.js';
+import { encodeAddr, type NativeAddon } from './native.js';
+import type { FabricSpec, FdbDump, PortIo, PortSpec, SocketSpec } from './port-spec.js';
+import { SwitchCore } from './switch-core.js';
+import { VxlanEgress } from './vxlan-egress.js';
+import { ADDR_ENTRY } from './vxlan-ingress.js';
+import { VxlanSocket } from './vxlan-socket.js';
+
+export type DataplaneEvent = { event: 'port-error'; id: number; name: string; errno: number } | { event: 'socket-error'; key: string; errno: number };
+
+export interface DataplaneOptions {
+  maxPorts: number;
+  counters: Counters;
+  native: NativeAddon;
+  fabric: FabricSpec;
+  events: (e: DataplaneEvent) => void;
+  clock?: () => number;
+}
+
+interface Attached {
+  io: PortIo;
+  fdPort?: FdPort;
+  vxlan?: { socket: VxlanSocket; remote: string; vni: number };
+}
+
+export class Dataplane {
+  readonly core: SwitchCore;
+  readonly forwarder: Forwarder;
+  readonly clock: () => number;
+  private fabric: FabricSpec;
+  private readonly specs = new Map<number, PortSpec>();
+  private readonly attached = new Map<number, Attached>();
+  private readonly sockets = new Map<string, VxlanSocket>();
+  private readonly truncatedSeen = new Map<FdPort | VxlanSocket, number>();
+
+  constructor(private readonly opts: DataplaneOptions) {
+    this.clock = opts.clock ?? (() => performance.now() / 1000);
+    this.fabric = opts.fabric;
+    this.core = new SwitchCore({
+      maxPorts: opts.maxPorts,
+      batchCapacity: BATCH,
+      counters: opts.counters,
+      arpNdProxy: opts.fabric.arpNdProxy,
+      fdb: { agingS: opts.fabric.agingS, maxEntries: opts.fabric.maxEntries },
+    });
+    this.forwarder = new Forwarder(this.core, BATCH);
+    this.installBindings(opts.fabric);
+  }
+
+  /** Applies fabric-wide settings; the table keeps its entries. */
+  configure(fabric: FabricSpec): void {
+    this.core.fdb.setLimits(fabric.agingS, fabric.maxEntries);
+    this.core.arpNdProxy = fabric.arpNdProxy;
+    if (JSON.stringify([fabric.bindings4, fabric.bindings6]) !== JSON.stringify([this.fabric.bindings4, this.fabric.bindings6])) this.installBindings(fabric);
+    this.fabric = fabric;
+  }
+
+  private installBindings(f: FabricSpec): void {
+    const n = this.core.neighbors;
+    n.clear();
+    for (const [ip, mac] of f.bindings4) n.setFixed4(parseIpv4Address(ip)!, parseMac(mac)!);
+    for (const [ip, mac] of f.bindings6) n.setFixed6(parseIpv6Address(ip)!, parseMac(mac)!);
+  }
+
+  setSocket(s: SocketSpec): void {
+    if (this.sockets.has(s.key)) return;
+    const sock = new VxlanSocket(s.fd, s.slot, this.opts.native, this.opts.counters, this.forwarder, this.clock, (errno) => {
+      this.opts.events({ event: 'socket-error', key: s.key, errno });
+    });
+    this.sockets.set(s.key, sock);
+  }
+
+  /** Stops using a socket; its ports must have been removed or detached first. */
+  removeSocket(key: string): void {
+    const s = this.sockets.get(key);
+    if (!s) return;
+    s.close();
+    this.sockets.delete(key);
+    this.truncatedSeen.delete(s);
+  }
+
+  /** Adds or updates a port. Its I/O is re-attached only when the I/O itself changed. */
+  setPort(spec: PortSpec): void {
+    const now = this.clock();
+    this.core.setPort(spec.id, { policy: spec.policy, group: spec.group, staticMacs: spec.staticMacs }, now);
+    const cur = this.attached.get(spec.id);
+    if (JSON.stringify(cur?.io ?? null) !== JSON.stringify(spec.io)) {
+      this.detach(spec.id);
+      if (spec.io) this.attach(spec.id, spec.io);
+    }
+    this.specs.set(spec.id, spec);
+    this.core.setPortUp(spec.id, this.attached.has(spec.id));
+  }
+
+  /** Removes a port and its FDB entries; returns how many entries were flushed. */
+  removePort(id: number): number {
+    this.detach(id);
+    this.specs.delete(id);
+    return this.core.removePort(id);
+  }
+
+  private attach(id: number, io: PortIo): void {
+    const name = this.specs.get(id)?.name ?? String(id);
+    if (io.kind === 'fd') {
+      const fdPort = new FdPort(id, io.fd, io.io, io.mtu, this.opts.native, this.forwarder, this.clock, (errno) => {
+        // The device went away: stop using it and let the control thread re-attach it.
+        this.detach(id);
+        this.core.setPortUp(id, false);
+        this.opts.events({ event: 'port-error', id, name, errno });
+      });
+      this.forwarder.attach(id, fdPort);
+      this.attached.set(id, { io, fdPort });
+    } else {
+      const socket = this.sockets.get(io.socket);
+      if (!socket) throw new Error(`port ${name}: no socket ${io.socket}`);
+      socket.demux.add(io.remote, io.vni, id);
+      const addr = new Uint8Array(ADDR_ENTRY);
+      encodeAddr(addr, 0, io.remote, io.remotePort);
+      this.forwarder.attach(id, new VxlanEgress(io.vni, addr, socket, BATCH));
+      this.attached.set(id, { io, vxlan: { socket, remote: io.remote, vni: io.vni } });
+    }
+  }
+
+  private detach(id: number): void {
+    const a = this.attached.get(id);
+    if (!a) return;
+    this.forwarder.detach(id);
+    if (a.fdPort) {
+      a.fdPort.close();
+      this.truncatedSeen.delete(a.fdPort);
+    }
+    if (a.vxlan) a.vxlan.socket.demux.remove(a.vxlan.remote, a.vxlan.vni);
+    this.attached.delete(id);
+  }
+
+  /** Once a second: age the table, and count frames that did not fit a slot as malformed. */
+  tick(): void {
+    this.core.fdb.age(this.clock());
+    for (const [id, a] of this.attached) if (a.fdPort) this.collectTruncated(a.fdPort, id);
+    for (const s of this.sockets.values()) this.collectTruncated(s, s.slot);
+  }
+
+  private collectTruncated(source: FdPort | VxlanSocket, slot: number): void {
+    const t = source.truncated();
+    const seen = this.truncatedSeen.get(source) ?? 0;
+    if (t === seen) return;
+    const c = this.opts.counters;
+    c.values[c.base(slot) + C_DROPS + R_MALFORMED - 1]! += t - seen;
+    this.truncatedSeen.set(source, t);
+  }
+
+  fdbDump(filter: { port?: number; mac?: number } = {}): FdbDump {
+    const now = this.clock();
+    const n = this.core.fdb.size;
+    const macs = new Float64Array(n);
+    const ports = new Int32Array(n);
+    const kinds = new Uint8Array(n);
+    const ages = new Float32Array(n);
+    let k = 0;
+    for (const e of this.core.fdb.entries()) {
+      if (filter.port !== undefined && e.port !== filter.port) continue;
+      if (filter.mac !== undefined && e.mac !== filter.mac) continue;
+      macs[k] = e.mac;
+      ports[k] = e.port;
+      kinds[k] = e.kind;
+      ages[k] = Math.max(0, now - e.lastSeen);
+      k++;
+    }
+    return { macs: macs.slice(0, k), ports: ports.slice(0, k), kinds: kinds.slice(0, k), ages: ages.slice(0, k) };
+  }
+
+  fdbFlush(port?: number): number {
+    return port === undefined ? this.core.fdb.flushAll() : this.core.fdb.flushPort(port);
+  }
+
+  snapshot(): Uint8Array {
+    return encodeFdbSnapshot(this.core.fdb, (id) => this.specs.get(id)?.name, this.clock());
+  }
+
+  restore(bytes: Uint8Array): RestoreResult {
+    const byName = new Map([...this.specs.values()].map((s) => [s.name, s.id]));
+    return restoreFdbSnapshot(bytes, this.core.fdb, (name) => byName.get(name), this.clock());
+  }
+
+  close(): void {
+    for (const id of [...this.attached.keys()]) this.detach(id);
+    for (const key of [...this.sockets.keys()]) this.removeSocket(key);
+  }
+}
