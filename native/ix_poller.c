@@ -1,0 +1,661 @@
+/*
+ * ixfabric native addon: class Poller, batched receive driven by uv_poll.
+ *
+ *   new Poller(fd, kind, slab, opts, onBatch)
+ *
+ * Each readiness event drains the descriptor until EAGAIN in batches of up to maxBatch frames and
+ * calls onBatch(count) once per batch (at most maxBatchesPerEvent batches per event). Frame i of a
+ * batch is received at slab[i*slotSize + headroom]; offsets[j]/lengths[j] describe delivered frame
+ * j (frames that were truncated or that are our own transmissions are skipped, so j <= i). On a
+ * fatal descriptor error onBatch(-errno) is called once and polling stops.
+ *
+ * Lifetime: the JS object is held strongly while started, so a running poller is never collected.
+ * The uv handle is closed by close(), by the finalizer, or by an async environment cleanup hook
+ * (worker termination); the C struct is freed once the handle is closed and the object finalized.
+ */
+#include "ix.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_packet.h>
+#include <uv.h>
+
+#define KIND_STREAM 0
+#define KIND_DGRAM 1
+
+typedef struct ix_poller {
+  uv_poll_t handle;
+  napi_env env;
+  ix_instance *inst;
+  napi_ref self_ref; /* weak; strong (refcount 1) while started */
+  napi_ref cb_ref;
+  napi_ref slab_ref, offsets_ref, lengths_ref, addrs_ref;
+  napi_async_context actx;
+  napi_async_cleanup_hook_handle cleanup;
+
+  int fd;
+  int kind;
+  int domain; /* socket domain for dgram kind (AF_PACKET needs special handling) */
+
+  uint8_t *slab;
+  uint32_t *offsets, *lengths;
+  uint8_t *addrs;
+  uint32_t slot_size, headroom, max_batch, max_batches_per_event;
+
+  struct mmsghdr *msgs;
+  struct iovec *iov;
+  struct sockaddr_storage *names;
+  uint8_t *ctrl;
+  size_t ctrl_stride;
+  uint32_t last_rx; /* number of mmsghdr entries the kernel touched last time */
+  uint8_t spare;    /* overflow byte for stream reads (truncation detection) */
+
+  uint64_t batches, frames, truncated, errors;
+
+  uint8_t started;  /* uv_poll_start active (from JS point of view) */
+  uint8_t refd;     /* self_ref currently strong */
+  uint8_t closing;  /* uv_close called */
+  uint8_t closed;   /* close callback ran */
+  uint8_t finalized;
+  uint8_t failed;   /* fatal error delivered */
+  uint8_t in_cb;    /* inside on_poll */
+  uint8_t release_pending;
+} ix_poller;
+
+#define CTRL_SPACE CMSG_SPACE(sizeof(struct tpacket_auxdata))
+
+/* fd registry: one Poller per fd and environment. */
+static int fd_claim(ix_instance *inst, int fd) {
+  size_t byte = (size_t)fd >> 3;
+  if (byte >= inst->poll_fds_cap) {
+    size_t cap = inst->poll_fds_cap ? inst->poll_fds_cap : 64;
+    uint8_t *n;
+    while (cap <= byte) cap *= 2;
+    n = realloc(inst->poll_fds, cap);
+    if (n == NULL) return ENOMEM;
+    memset(n + inst->poll_fds_cap, 0, cap - inst->poll_fds_cap);
+    inst->poll_fds = n;
+    inst->poll_fds_cap = cap;
+  }
+  if (inst->poll_fds[byte] & (1u << (fd & 7))) return EEXIST;
+  inst->poll_fds[byte] |= (uint8_t)(1u << (fd & 7));
+  return 0;
+}
+
+static void fd_release(ix_instance *inst, int fd) {
+  size_t byte = (size_t)fd >> 3;
+  if (inst != NULL && byte < inst->poll_fds_cap) inst->poll_fds[byte] &= (uint8_t) ~(1u << (fd & 7));
+}
+
+static void poller_free(ix_poller *p) {
+  free(p->msgs);
+  free(p->iov);
+  free(p->names);
+  free(p->ctrl);
+  free(p);
+}
+
+static void on_close(uv_handle_t *h) {
+  ix_poller *p = h->data;
+  p->closed = 1;
+  if (p->cleanup != NULL) {
+    napi_remove_async_cleanup_hook(p->cleanup);
+    p->cleanup = NULL;
+  }
+  if (p->finalized) poller_free(p);
+}
+
+static void set_ref(ix_poller *p, int strong) {
+  uint32_t count;
+  if (p->self_ref == NULL || p->refd == strong) return;
+  if (strong) napi_reference_ref(p->env, p->self_ref, &count);
+  else napi_reference_unref(p->env, p->self_ref, &count);
+  p->refd = (uint8_t)strong;
+}
+
+static void del_ref(napi_env env, napi_ref *r) {
+  if (*r != NULL) {
+    napi_delete_reference(env, *r);
+    *r = NULL;
+  }
+}
+
+/* Release everything JS-side except self_ref (owned by the wrap). */
+static void release_js(ix_poller *p, napi_env env) {
+  del_ref(env, &p->cb_ref);
+  del_ref(env, &p->slab_ref);
+  del_ref(env, &p->offsets_ref);
+  del_ref(env, &p->lengths_ref);
+  del_ref(env, &p->addrs_ref);
+  if (p->actx != NULL) {
+    napi_async_destroy(env, p->actx);
+    p->actx = NULL;
+  }
+}
+
+static void begin_close(ix_poller *p) {
+  if (p->closing) return;
+  p->closing = 1;
+  p->started = 0;
+  fd_release(p->inst, p->fd);
+  p->inst = NULL;
+  uv_poll_stop(&p->handle);
+  uv_close((uv_handle_t *)&p->handle, on_close);
+}
+
+/* Environment teardown (worker exit): close the handle, signal completion from on_close. */
+static void cleanup_hook(napi_async_cleanup_hook_handle handle, void *arg) {
+  ix_poller *p = arg;
+  (void)handle;
+  begin_close(p);
+}
+
+static void finalize(napi_env env, void *data, void *hint) {
+  ix_poller *p = data;
+  (void)hint;
+  p->finalized = 1;
+  release_js(p, env);
+  del_ref(env, &p->self_ref);
+  if (!p->closing) begin_close(p);
+  else if (p->closed) poller_free(p);
+}
+
+/* ---------- receive ---------- */
+
+static int is_transient(int err) {
+  switch (err) {
+    case EINTR:
+    case ECONNREFUSED:
+    case EHOSTUNREACH:
+    case ENETUNREACH:
+    case EHOSTDOWN:
+    case ENOBUFS:
+    case ENOMEM:
+    case ETIMEDOUT:
+    case EPROTO:
+    case EMSGSIZE:
+    case ECONNRESET:
+    case ENOPROTOOPT:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/* Re-insert a VLAN tag the kernel moved into skb metadata. Returns bytes added (0 or 4). */
+static inline uint32_t vlan_reinsert(struct msghdr *mh, uint8_t *frame, uint32_t len) {
+  struct cmsghdr *c;
+  if (mh->msg_controllen == 0 || len < 12) return 0;
+  for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+    struct tpacket_auxdata aux;
+    uint16_t tpid;
+    if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA ||
+        c->cmsg_len < CMSG_LEN(sizeof aux))
+      continue;
+    memcpy(&aux, CMSG_DATA(c), sizeof aux);
+    if (!(aux.tp_status & TP_STATUS_VLAN_VALID)) return 0;
+    tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : 0x8100;
+    memmove(frame - 4, frame, 12);
+    frame[8] = (uint8_t)(tpid >> 8);
+    frame[9] = (uint8_t)tpid;
+    frame[10] = (uint8_t)(aux.tp_vlan_tci >> 8);
+    frame[11] = (uint8_t)aux.tp_vlan_tci;
+    return 4;
+  }
+  return 0;
+}
+
+/*
+ * One recvmmsg batch. Returns the number of delivered frames; *err is 0 or the errno that ended
+ * the batch (EAGAIN when drained); *more is 1 when the batch was full (more may be queued).
+ */
+static uint32_t rx_dgram(ix_poller *p, int *err, int *more) {
+  uint32_t i, out = 0, n = p->last_rx < p->max_batch ? p->last_rx + 1 : p->max_batch;
+  int r;
+  const int packet = p->domain == AF_PACKET;
+
+  for (i = 0; i < n; i++) {
+    struct msghdr *mh = &p->msgs[i].msg_hdr;
+    mh->msg_namelen = sizeof(struct sockaddr_storage);
+    mh->msg_controllen = p->ctrl ? p->ctrl_stride : 0;
+    mh->msg_flags = 0;
+  }
+  do r = recvmmsg(p->fd, p->msgs, p->max_batch, MSG_DONTWAIT, NULL);
+  while (r < 0 && errno == EINTR);
+  *more = 0;
+  if (r <= 0) {
+    *err = r < 0 ? errno : EAGAIN;
+    p->last_rx = 0;
+    return 0;
+  }
+  *err = 0;
+  p->last_rx = (uint32_t)r;
+  *more = (uint32_t)r == p->max_batch;
+
+  for (i = 0; i < (uint32_t)r; i++) {
+    struct msghdr *mh = &p->msgs[i].msg_hdr;
+    uint32_t len = p->msgs[i].msg_len;
+    uint32_t base = i * p->slot_size + p->headroom;
+    if (mh->msg_flags & MSG_TRUNC) {
+      p->truncated++;
+      continue;
+    }
+    if (packet) {
+      const struct sockaddr_ll *ll = (const struct sockaddr_ll *)&p->names[i];
+      uint32_t add;
+      if (ll->sll_pkttype == PACKET_OUTGOING) continue;
+      add = vlan_reinsert(mh, p->slab + base, len);
+      base -= add;
+      len += add;
+    }
+    p->offsets[out] = base;
+    p->lengths[out] = len;
+    if (p->addrs != NULL) ix_addr_encode(p->addrs + (size_t)out * IX_ADDR_SIZE, (struct sockaddr *)&p->names[i], mh->msg_namelen);
+    out++;
+  }
+  return out;
+}
+
+/*
+ * One batch of reads (TAP: one frame per read). A TAP read silently cuts a frame to the buffer
+ * size, so each read gets one spare byte after the slot: a read that reaches it was truncated.
+ */
+static uint32_t rx_stream(ix_poller *p, int *err, int *more) {
+  uint32_t out = 0;
+  const uint32_t cap = p->slot_size - p->headroom;
+  struct iovec iov[2];
+  *err = 0;
+  *more = 0;
+  iov[1].iov_base = &p->spare;
+  iov[1].iov_len = 1;
+  iov[0].iov_len = cap;
+  while (out < p->max_batch) {
+    uint32_t base = out * p->slot_size + p->headroom;
+    ssize_t n;
+    iov[0].iov_base = p->slab + base;
+    n = readv(p->fd, iov, 2);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *err = errno;
+      return out;
+    }
+    if (n == 0) {
+      *err = EAGAIN;
+      return out;
+    }
+    if ((size_t)n > cap) {
+      p->truncated++;
+      continue;
+    }
+    p->offsets[out] = base;
+    p->lengths[out] = (uint32_t)n;
+    out++;
+  }
+  *more = 1;
+  return out;
+}
+
+static int stream_fatal(int err) { return !(err == EAGAIN || err == EWOULDBLOCK || err == EINTR); }
+
+/* Calls onBatch(arg) inside an open callback scope. Returns 0 to continue, -1 to stop draining. */
+static int call_js(ix_poller *p, napi_value cb, napi_value recv, int32_t arg) {
+  napi_env env = p->env;
+  napi_value argv[1], result;
+  napi_status st;
+  bool pending = false;
+  if (napi_create_int32(env, arg, &argv[0]) != napi_ok) return -1;
+  st = napi_call_function(env, recv, cb, 1, argv, &result);
+  if (st == napi_ok) return 0;
+  napi_is_exception_pending(env, &pending);
+  if (pending) {
+    napi_value exc;
+    if (napi_get_and_clear_last_exception(env, &exc) == napi_ok) napi_fatal_exception(env, exc);
+  }
+  return -1; /* exception, or the environment cannot run JS any more (worker terminating) */
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  ix_poller *p = h->data;
+  napi_env env = p->env;
+  napi_handle_scope hscope = NULL;
+  napi_callback_scope cscope = NULL;
+  napi_value cb = NULL, recv = NULL;
+  uint32_t b;
+  int fatal = 0, saw_error = 0;
+  (void)events;
+
+  if (p->closing || !p->started || p->cb_ref == NULL) return;
+  if (napi_open_handle_scope(env, &hscope) != napi_ok) return;
+  p->in_cb = 1;
+  if (napi_get_reference_value(env, p->cb_ref, &cb) != napi_ok || cb == NULL) goto out;
+  if (p->self_ref == NULL || napi_get_reference_value(env, p->self_ref, &recv) != napi_ok || recv == NULL)
+    napi_get_undefined(env, &recv);
+  {
+    napi_value resource = recv;
+    napi_valuetype t;
+    if (napi_typeof(env, resource, &t) != napi_ok || t != napi_object) napi_create_object(env, &resource);
+    if (napi_open_callback_scope(env, resource, p->actx, &cscope) != napi_ok) cscope = NULL;
+  }
+
+  for (b = 0; b < p->max_batches_per_event; b++) {
+    int err = 0, more = 0;
+    uint32_t n = p->kind == KIND_DGRAM ? rx_dgram(p, &err, &more) : rx_stream(p, &err, &more);
+    if (n > 0) {
+      p->batches++;
+      p->frames += n;
+      if (call_js(p, cb, recv, (int32_t)n) != 0) goto out;
+      if (p->closing || !p->started) goto out;
+    }
+    if (err != 0 && err != EAGAIN && err != EWOULDBLOCK) {
+      p->errors++;
+      saw_error = 1;
+      if (p->kind == KIND_STREAM ? stream_fatal(err) : !is_transient(err)) {
+        fatal = err;
+        break;
+      }
+      continue; /* transient socket error (e.g. ICMP-triggered): keep draining */
+    }
+    if (!more) break;
+  }
+
+  if (!fatal && status < 0) {
+    /* libuv reports POLLERR as UV_EBADF and stops the watcher. Find the real error if any. */
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (p->kind == KIND_DGRAM && getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr != 0) {
+      p->errors++;
+      saw_error = 1;
+      if (!is_transient(soerr)) fatal = soerr;
+    }
+    if (!fatal && !saw_error) fatal = -status;
+  }
+
+  if (fatal) {
+    p->failed = 1;
+    p->started = 0;
+    uv_poll_stop(&p->handle);
+    call_js(p, cb, recv, -fatal);
+  }
+
+out:
+  /* POLLERR made libuv stop the watcher; re-arm unless we stopped for good. */
+  if (status < 0 && p->started && !p->closing) uv_poll_start(&p->handle, UV_READABLE, on_poll);
+  if (cscope != NULL) napi_close_callback_scope(env, cscope);
+  p->in_cb = 0;
+  if (!p->started && !p->finalized) set_ref(p, 0);
+  if (p->release_pending) {
+    p->release_pending = 0;
+    release_js(p, env);
+  }
+  napi_close_handle_scope(env, hscope);
+}
+
+/* ---------- JS methods ---------- */
+
+static ix_poller *unwrap(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
+  napi_value self;
+  void *data = NULL;
+  size_t dummy = 0;
+  if (napi_get_cb_info(env, info, argc ? argc : &dummy, argv, &self, NULL) != napi_ok) return NULL;
+  if (napi_unwrap(env, self, &data) != napi_ok || data == NULL) {
+    ix_throw_type(env, "not a Poller");
+    return NULL;
+  }
+  return data;
+}
+
+static napi_value js_start(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  int rc;
+  if (p == NULL) return NULL;
+  if (p->closing) {
+    napi_throw_error(env, "ERR_POLLER_CLOSED", "Poller is closed");
+    return NULL;
+  }
+  if (p->started) return NULL;
+  rc = uv_poll_start(&p->handle, UV_READABLE, on_poll);
+  if (rc < 0) return ix_throw_errno(env, -rc, "uv_poll_start", NULL);
+  p->started = 1;
+  p->failed = 0;
+  set_ref(p, 1);
+  return NULL;
+}
+
+static napi_value js_stop(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  if (p == NULL) return NULL;
+  if (p->closing || !p->started) return NULL;
+  uv_poll_stop(&p->handle);
+  p->started = 0;
+  set_ref(p, 0);
+  return NULL;
+}
+
+static napi_value js_close(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  if (p == NULL) return NULL;
+  if (p->closing) return NULL;
+  begin_close(p);
+  set_ref(p, 0);
+  if (p->in_cb) p->release_pending = 1; /* on_poll still uses the callback and async context */
+  else release_js(p, env);
+  return NULL;
+}
+
+static napi_value js_stats(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  napi_value obj, v;
+  if (p == NULL) return NULL;
+  IX_NAPI(env, napi_create_object(env, &obj));
+  napi_create_double(env, (double)p->batches, &v);
+  napi_set_named_property(env, obj, "batches", v);
+  napi_create_double(env, (double)p->frames, &v);
+  napi_set_named_property(env, obj, "frames", v);
+  napi_create_double(env, (double)p->truncated, &v);
+  napi_set_named_property(env, obj, "truncated", v);
+  napi_create_double(env, (double)p->errors, &v);
+  napi_set_named_property(env, obj, "errors", v);
+  return obj;
+}
+
+static napi_value js_get_fd(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  napi_value v;
+  if (p == NULL) return NULL;
+  napi_create_int32(env, p->fd, &v);
+  return v;
+}
+
+static napi_value js_get_active(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  napi_value v;
+  if (p == NULL) return NULL;
+  napi_get_boolean(env, p->started && !p->closing, &v);
+  return v;
+}
+
+/* ---------- constructor ---------- */
+
+static int opt_required_u32(napi_env env, napi_value opts, const char *key, uint32_t *out) {
+  int r = ix_opt_uint32(env, opts, key, out);
+  if (r < 0) return -1;
+  if (r == 0) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "opts.%s is required", key);
+    ix_throw_type(env, msg);
+    return -1;
+  }
+  return 0;
+}
+
+static napi_value ctor_fail(napi_env env, ix_poller *p, napi_value ret) {
+  release_js(p, env);
+  poller_free(p);
+  return ret;
+}
+
+static napi_value js_ctor(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5] = {NULL, NULL, NULL, NULL, NULL}, self, v, target;
+  ix_poller *p;
+  char kind[8];
+  int32_t fd;
+  size_t slab_len, off_len, len_len, addrs_len = 0;
+  uint32_t *offsets, *lengths;
+  uint8_t *slab, *addrs = NULL;
+  uint32_t slot, head, maxb, mbpe = 8;
+  uv_loop_t *loop;
+  napi_valuetype t;
+  int rc, r;
+
+  IX_NAPI(env, napi_get_new_target(env, info, &target));
+  if (target == NULL) return ix_throw_type(env, "Poller must be called with new");
+  IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, &self, NULL));
+  if (ix_get_int32(env, argv[0], "fd", &fd) != 0) return NULL;
+  if (fd < 0) return ix_throw_range(env, "fd must be >= 0");
+  if (ix_get_string(env, argv[1], "kind", kind, sizeof kind) != 0) return NULL;
+  if (strcmp(kind, "stream") != 0 && strcmp(kind, "dgram") != 0)
+    return ix_throw_type(env, "kind must be 'stream' or 'dgram'");
+  if (ix_get_bytes(env, argv[2], "slab", &slab, &slab_len) != 0) return NULL;
+  if (napi_typeof(env, argv[3], &t) != napi_ok || t != napi_object) return ix_throw_type(env, "opts must be an object");
+  if (opt_required_u32(env, argv[3], "slotSize", &slot) != 0) return NULL;
+  if (opt_required_u32(env, argv[3], "headroom", &head) != 0) return NULL;
+  if (opt_required_u32(env, argv[3], "maxBatch", &maxb) != 0) return NULL;
+  if ((r = ix_opt_uint32(env, argv[3], "maxBatchesPerEvent", &mbpe)) < 0) return NULL;
+  if (napi_get_named_property(env, argv[3], "offsets", &v) != napi_ok ||
+      ix_get_u32array(env, v, "opts.offsets", &offsets, &off_len) != 0)
+    return NULL;
+  if (napi_get_named_property(env, argv[3], "lengths", &v) != napi_ok ||
+      ix_get_u32array(env, v, "opts.lengths", &lengths, &len_len) != 0)
+    return NULL;
+  if ((r = ix_opt_value(env, argv[3], "addrs", &v)) < 0) return NULL;
+  if (r == 1 && ix_get_bytes(env, v, "opts.addrs", &addrs, &addrs_len) != 0) return NULL;
+  if (napi_typeof(env, argv[4], &t) != napi_ok || t != napi_function) return ix_throw_type(env, "onBatch must be a function");
+
+  if (maxb < 1 || maxb > IX_MAX_BATCH) return ix_throw_range(env, "opts.maxBatch must be 1..1024");
+  if (mbpe < 1) return ix_throw_range(env, "opts.maxBatchesPerEvent must be >= 1");
+  if (slot <= head || slot > (1u << 20)) return ix_throw_range(env, "opts.slotSize must be > headroom and <= 1 MiB");
+  if ((uint64_t)slot * maxb > slab_len) return ix_throw_range(env, "slab is smaller than maxBatch * slotSize");
+  if (off_len < maxb || len_len < maxb) return ix_throw_range(env, "opts.offsets/lengths must hold maxBatch entries");
+  if (addrs != NULL && addrs_len < (size_t)maxb * IX_ADDR_SIZE)
+    return ix_throw_range(env, "opts.addrs must hold maxBatch * 32 bytes");
+
+  p = calloc(1, sizeof *p);
+  if (p == NULL) return ix_throw_errno(env, ENOMEM, "Poller", NULL);
+  p->env = env;
+  p->fd = fd;
+  p->kind = kind[0] == 'd' ? KIND_DGRAM : KIND_STREAM;
+  p->slab = slab;
+  p->offsets = offsets;
+  p->lengths = lengths;
+  p->addrs = addrs;
+  p->slot_size = slot;
+  p->headroom = head;
+  p->max_batch = maxb;
+  p->max_batches_per_event = mbpe;
+
+  if (p->kind == KIND_DGRAM) {
+    int domain = 0;
+    socklen_t dl = sizeof domain;
+    uint32_t i;
+    if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0) {
+      int e = errno;
+      poller_free(p);
+      return ix_throw_errno(env, e, "getsockopt(SO_DOMAIN)", "Poller");
+    }
+    p->domain = domain;
+    if (domain == AF_PACKET && head < 4) {
+      poller_free(p);
+      return ix_throw_range(env, "opts.headroom must be >= 4 for AF_PACKET sockets (VLAN tag re-insertion)");
+    }
+    p->msgs = calloc(maxb, sizeof *p->msgs);
+    p->iov = calloc(maxb, sizeof *p->iov);
+    p->names = calloc(maxb, sizeof *p->names);
+    if (domain == AF_PACKET) {
+      p->ctrl_stride = CTRL_SPACE;
+      p->ctrl = calloc(maxb, p->ctrl_stride);
+    }
+    if (!p->msgs || !p->iov || !p->names || (domain == AF_PACKET && !p->ctrl)) {
+      poller_free(p);
+      return ix_throw_errno(env, ENOMEM, "Poller", NULL);
+    }
+    for (i = 0; i < maxb; i++) {
+      struct msghdr *mh = &p->msgs[i].msg_hdr;
+      p->iov[i].iov_base = slab + (size_t)i * slot + head;
+      p->iov[i].iov_len = slot - head;
+      mh->msg_iov = &p->iov[i];
+      mh->msg_iovlen = 1;
+      mh->msg_name = &p->names[i];
+      mh->msg_namelen = sizeof(struct sockaddr_storage);
+      if (p->ctrl) {
+        mh->msg_control = p->ctrl + (size_t)i * p->ctrl_stride;
+        mh->msg_controllen = p->ctrl_stride;
+      }
+    }
+    p->last_rx = maxb;
+  }
+
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) {
+    poller_free(p);
+    return ix_throw_status(env, napi_generic_failure, "napi_get_uv_event_loop");
+  }
+  /* References keep the receive memory alive for as long as the poller can use it. */
+  if (napi_create_reference(env, argv[2], 1, &p->slab_ref) != napi_ok ||
+      napi_get_named_property(env, argv[3], "offsets", &v) != napi_ok ||
+      napi_create_reference(env, v, 1, &p->offsets_ref) != napi_ok ||
+      napi_get_named_property(env, argv[3], "lengths", &v) != napi_ok ||
+      napi_create_reference(env, v, 1, &p->lengths_ref) != napi_ok ||
+      napi_create_reference(env, argv[4], 1, &p->cb_ref) != napi_ok)
+    return ctor_fail(env, p, ix_throw_status(env, napi_generic_failure, "napi_create_reference"));
+  if (addrs != NULL && (ix_opt_value(env, argv[3], "addrs", &v) != 1 ||
+                        napi_create_reference(env, v, 1, &p->addrs_ref) != napi_ok))
+    return ctor_fail(env, p, ix_throw_status(env, napi_generic_failure, "napi_create_reference"));
+  {
+    napi_value name;
+    napi_create_string_utf8(env, "ixfabric.Poller", NAPI_AUTO_LENGTH, &name);
+    if (napi_async_init(env, self, name, &p->actx) != napi_ok)
+      return ctor_fail(env, p, ix_throw_status(env, napi_generic_failure, "napi_async_init"));
+  }
+
+  if (napi_get_instance_data(env, (void **)&p->inst) != napi_ok || p->inst == NULL)
+    return ctor_fail(env, p, ix_throw_status(env, napi_generic_failure, "napi_get_instance_data"));
+  rc = fd_claim(p->inst, fd);
+  if (rc == 0) {
+    rc = -uv_poll_init(loop, &p->handle, fd);
+    if (rc != 0) fd_release(p->inst, fd);
+  }
+  if (rc != 0) {
+    char subject[32];
+    snprintf(subject, sizeof subject, "fd %d", fd);
+    return ctor_fail(env, p, ix_throw_errno(env, rc, rc == EEXIST ? "Poller" : "uv_poll_init", subject));
+  }
+  p->handle.data = p;
+  /* From here on the handle exists: it must be closed with uv_close before p is freed. */
+  if (napi_wrap(env, self, p, finalize, NULL, &p->self_ref) != napi_ok) {
+    release_js(p, env);
+    p->finalized = 1;
+    begin_close(p);
+    return ix_throw_status(env, napi_generic_failure, "napi_wrap");
+  }
+  if (napi_add_async_cleanup_hook(env, cleanup_hook, p, &p->cleanup) != napi_ok) p->cleanup = NULL;
+  return self;
+}
+
+napi_status ix_poller_init(napi_env env, napi_value exports) {
+  napi_value cls;
+  napi_status st;
+  napi_property_descriptor props[] = {
+      {"start", NULL, js_start, NULL, NULL, NULL, napi_default_method, NULL},
+      {"stop", NULL, js_stop, NULL, NULL, NULL, napi_default_method, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_default_method, NULL},
+      {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default_method, NULL},
+      {"fd", NULL, NULL, js_get_fd, NULL, NULL, napi_default_jsproperty, NULL},
+      {"active", NULL, NULL, js_get_active, NULL, NULL, napi_default_jsproperty, NULL},
+  };
+  st = napi_define_class(env, "Poller", NAPI_AUTO_LENGTH, js_ctor, NULL, sizeof props / sizeof props[0], props, &cls);
+  if (st != napi_ok) return st;
+  return napi_set_named_property(env, exports, "Poller", cls);
+}

@@ -1,0 +1,203 @@
+/*
+ * ixfabric native addon: batched, non-blocking transmit.
+ *
+ *   send(fd, kind, slab, desc, count, addrs, result) -> accepted
+ *
+ * desc holds IX_DESC_STRIDE u32 per message: [frameOffset, frameLength, headerOffset,
+ * headerLength, addrIndex]; header and frame go out as one two-entry iovec (header first).
+ * 'dgram' uses sendmmsg (addrs selects the destination unless the socket is AF_PACKET or addrs
+ * is null), 'stream' uses one writev per message (TAP). Stops at EAGAIN/ENOBUFS; other
+ * per-message errors skip that message and are reported in result = [errorCount, lastErrno].
+ * Invariant: accepted + errorCount + notAttempted == count (notAttempted = tx_full).
+ */
+#include "ix.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+static int grow(ix_instance *inst, uint32_t need) {
+  struct mmsghdr *m;
+  struct iovec *v;
+  struct sockaddr_storage *n;
+  uint32_t cap = inst->tx_cap ? inst->tx_cap : 64;
+  if (need <= inst->tx_cap) return 0;
+  while (cap < need) cap *= 2;
+  m = realloc(inst->tx_msgs, (size_t)cap * sizeof *m);
+  if (m == NULL) return -1;
+  inst->tx_msgs = m;
+  v = realloc(inst->tx_iov, (size_t)cap * 2 * sizeof *v);
+  if (v == NULL) return -1;
+  inst->tx_iov = v;
+  n = realloc(inst->tx_names, (size_t)cap * sizeof *n);
+  if (n == NULL) return -1;
+  inst->tx_names = n;
+  inst->tx_cap = cap;
+  return 0;
+}
+
+/* Errors after which every further message on this fd fails the same way. */
+static int fd_dead(int err) {
+  switch (err) {
+    case EBADF:
+    case EBADFD:
+    case ENOTSOCK:
+    case ENXIO:
+    case ENODEV:
+    case ENETDOWN:
+    case EDESTADDRREQ:
+    case EPIPE:
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+static inline int tx_full(int err) { return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS; }
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL}, ret;
+  ix_instance *inst = NULL;
+  int32_t fd;
+  char kind[8];
+  uint8_t *slab, *addrs = NULL;
+  size_t slab_len, desc_len, addrs_len = 0, res_len = 0;
+  uint32_t *desc, count, i, accepted = 0, errors = 0;
+  int32_t *result = NULL;
+  int last_err = 0, dgram, use_names = 0;
+
+  IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  IX_NAPI(env, napi_get_instance_data(env, (void **)&inst));
+  if (ix_get_int32(env, argv[0], "fd", &fd) != 0) return NULL;
+  if (ix_get_string(env, argv[1], "kind", kind, sizeof kind) != 0) return NULL;
+  if (strcmp(kind, "dgram") == 0) dgram = 1;
+  else if (strcmp(kind, "stream") == 0) dgram = 0;
+  else return ix_throw_type(env, "kind must be 'stream' or 'dgram'");
+  if (ix_get_bytes(env, argv[2], "slab", &slab, &slab_len) != 0) return NULL;
+  if (ix_get_u32array(env, argv[3], "desc", &desc, &desc_len) != 0) return NULL;
+  if (ix_get_uint32(env, argv[4], "count", &count) != 0) return NULL;
+  if ((uint64_t)count * IX_DESC_STRIDE > desc_len) return ix_throw_range(env, "count exceeds desc.length / 5");
+  if (!ix_is_nullish(env, argv[5]) && ix_get_bytes(env, argv[5], "addrs", &addrs, &addrs_len) != 0) return NULL;
+  if (!ix_is_nullish(env, argv[6])) {
+    if (ix_get_i32array(env, argv[6], "result", &result, &res_len) != 0) return NULL;
+    if (res_len < 2) return ix_throw_range(env, "result must hold 2 entries");
+    result[0] = 0;
+    result[1] = 0;
+  }
+  if (count == 0) goto done;
+  if (grow(inst, count) != 0) return ix_throw_errno(env, ENOMEM, "send", NULL);
+
+  if (dgram && addrs != NULL) {
+    int domain = 0;
+    socklen_t dl = sizeof domain;
+    /* One cheap getsockopt per batch so AF_PACKET sockets ignore the address table. */
+    use_names = !(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == 0 && domain == AF_PACKET);
+  }
+
+  /* Validate and build every message first: a bad descriptor is a bug, not a drop. */
+  for (i = 0; i < count; i++) {
+    const uint32_t *d = desc + (size_t)i * IX_DESC_STRIDE;
+    struct iovec *iov = inst->tx_iov + (size_t)i * 2;
+    struct msghdr *mh = &inst->tx_msgs[i].msg_hdr;
+    int n = 0;
+    if ((uint64_t)d[0] + d[1] > slab_len || (uint64_t)d[2] + d[3] > slab_len) {
+      char msg[96];
+      snprintf(msg, sizeof msg, "desc[%u] points outside the slab", i);
+      return ix_throw_range(env, msg);
+    }
+    if (d[3] != 0) {
+      iov[n].iov_base = slab + d[2];
+      iov[n].iov_len = d[3];
+      n++;
+    }
+    if (d[1] != 0 || n == 0) {
+      iov[n].iov_base = slab + d[0];
+      iov[n].iov_len = d[1];
+      n++;
+    }
+    mh->msg_iov = iov;
+    mh->msg_iovlen = (size_t)n;
+    mh->msg_name = NULL;
+    mh->msg_namelen = 0;
+    mh->msg_control = NULL;
+    mh->msg_controllen = 0;
+    mh->msg_flags = 0;
+    if (use_names) {
+      socklen_t nl = 0;
+      if ((uint64_t)d[4] * IX_ADDR_SIZE + IX_ADDR_SIZE > addrs_len) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "desc[%u].addrIndex %u is outside addrs", i, d[4]);
+        return ix_throw_range(env, msg);
+      }
+      if (ix_addr_decode(addrs + (size_t)d[4] * IX_ADDR_SIZE, &inst->tx_names[i], &nl) != 0) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "addrs[%u] has no IPv4/IPv6 family", d[4]);
+        return ix_throw_range(env, msg);
+      }
+      mh->msg_name = &inst->tx_names[i];
+      mh->msg_namelen = nl;
+    }
+  }
+
+  if (dgram) {
+    i = 0;
+    while (i < count) {
+      int r = sendmmsg(fd, inst->tx_msgs + i, count - i, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (r > 0) {
+        accepted += (uint32_t)r;
+        i += (uint32_t)r;
+        continue;
+      }
+      if (r == 0) break;
+      if (errno == EINTR) continue;
+      if (tx_full(errno)) break;
+      last_err = errno;
+      if (fd_dead(errno)) {
+        errors += count - i;
+        break;
+      }
+      errors++;
+      i++; /* skip the message that failed and carry on */
+    }
+  } else {
+    for (i = 0; i < count; i++) {
+      struct msghdr *mh = &inst->tx_msgs[i].msg_hdr;
+      ssize_t r = writev(fd, mh->msg_iov, (int)mh->msg_iovlen);
+      if (r >= 0) {
+        accepted++;
+        continue;
+      }
+      if (errno == EINTR) {
+        i--;
+        continue;
+      }
+      if (tx_full(errno)) break;
+      last_err = errno;
+      if (fd_dead(errno)) {
+        errors += count - i;
+        break;
+      }
+      errors++;
+    }
+  }
+
+done:
+  if (result != NULL) {
+    result[0] = (int32_t)errors;
+    result[1] = last_err;
+  }
+  IX_NAPI(env, napi_create_uint32(env, accepted, &ret));
+  return ret;
+}
+
+napi_status ix_send_init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  return napi_define_properties(env, exports, 1, props);
+}
