@@ -3,6 +3,7 @@
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { native, Poller, DESC_STRIDE, decodeAddr, AF_PACKET } from '../../src/dataplane/native.js';
 
@@ -31,7 +32,7 @@ function makeVeth(t: Test): { a: string; b: string } {
   });
   for (const n of [a, b]) {
     try {
-      run('sysctl', '-q', '-w', `net.ipv6.conf.${n}.disable_ipv6=1`);
+      writeFileSync(`/proc/sys/net/ipv6/conf/${n}/disable_ipv6`, '1'); // no IPv6 autoconf noise
     } catch {
       /* ipv6 may be disabled entirely */
     }

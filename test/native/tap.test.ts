@@ -3,6 +3,7 @@
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { native, Poller, DESC_STRIDE } from '../../src/dataplane/native.js';
 
@@ -24,7 +25,7 @@ async function until(pred: () => boolean, ms = 3000): Promise<boolean> {
 
 function quiet(name: string): void {
   try {
-    run('sysctl', '-q', '-w', `net.ipv6.conf.${name}.disable_ipv6=1`);
+    writeFileSync(`/proc/sys/net/ipv6/conf/${name}/disable_ipv6`, '1'); // no IPv6 autoconf noise
   } catch {
     /* no ipv6 */
   }
