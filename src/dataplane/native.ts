@@ -114,6 +114,12 @@ export interface Poller {
   readonly active: boolean;
 }
 
+/**
+ * One Poller per fd per thread (a second one for the same fd throws EEXIST until the first is
+ * closed). Native keeps raw pointers into slab/offsets/lengths/addrs (and references to them):
+ * never transfer or detach their ArrayBuffers while the poller exists. close() the poller before
+ * closing its fd.
+ */
 export interface PollerConstructor {
   new (fd: number, kind: IoKind, slab: Uint8Array, opts: PollerOptions, onBatch: OnBatch): Poller;
 }
