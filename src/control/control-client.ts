@@ -364,13 +364,13 @@ export async function request(
     } catch (err) {
       const busy = err instanceof DaemonError && err.code === BUSY_CODE;
       if (!busy || opts.retryBusy === false) throw err;
-      if (Date.now() + backoff >= deadline) {
+      if (Date.now() >= deadline) {
         throw new UnreachableError(`cannot reach the daemon at ${socketPath}: ${err.message}`, 'ETIMEDOUT', socketPath);
       }
     } finally {
       client.close();
     }
-    await sleep(backoff);
+    await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
     backoff = Math.min(backoff * 2, 250);
   }
 }
