@@ -82,8 +82,8 @@ export interface ControlServerOptions {
 }
 
 /** Default and largest page sizes of `fdb`. */
-export const FDB_PAGE_DEFAULT = 1000;
-export const FDB_PAGE_MAX = 5000;
+export const FDB_PAGE_DEFAULT = 4096;
+export const FDB_PAGE_MAX = 10000;
 
 const noop = (): void => {};
 const silentLog: ControlLog = { debug: noop, info: noop, warn: noop, error: noop };
@@ -237,20 +237,47 @@ export function pageByKey<T>(
     const k = keyOf(item);
     if (cursor === null || k > cursor) keyed.push([k, item]);
   }
-  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  // Only the first `limit` keys need sorting: select them first (O(n)), then sort those.
+  if (keyed.length > limit) selectSmallest(keyed, limit);
+  const head = keyed.length > limit ? keyed.slice(0, limit) : keyed;
+  head.sort(byKey);
   const entries: T[] = [];
   // Envelope: {entries: [...], next_cursor: '...'} inside {ok, result}.
   let bytes = 64 + (cursor?.length ?? 0) * 2;
-  for (const [, item] of keyed) {
-    if (entries.length >= limit) break;
+  for (const [, item] of head) {
     const size = BSON.calculateObjectSize({ x: toBsonSafe(item) }) + 8;
     if (entries.length > 0 && bytes + size > maxBytes) break;
     bytes += size;
     entries.push(item);
   }
   const more = entries.length < keyed.length;
-  const last = keyed[entries.length - 1];
+  const last = head[entries.length - 1];
   return { entries, next_cursor: more && last ? last[0] : null };
+}
+
+function byKey(a: [string, unknown], b: [string, unknown]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** Reorder `a` so its `k` smallest keys come first (in any order): quickselect. */
+function selectSmallest<T>(a: Array<[string, T]>, k: number): void {
+  let lo = 0;
+  let hi = a.length - 1;
+  const swap = (i: number, j: number): void => {
+    const x = a[i] as [string, T];
+    a[i] = a[j] as [string, T];
+    a[j] = x;
+  };
+  while (lo < hi) {
+    swap(lo + Math.floor(Math.random() * (hi - lo + 1)), hi);
+    const pivot = (a[hi] as [string, T])[0];
+    let store = lo;
+    for (let i = lo; i < hi; i++) if ((a[i] as [string, T])[0] < pivot) swap(i, store++);
+    swap(store, hi);
+    if (store === k - 1 || store === k) return;
+    if (store < k) lo = store + 1;
+    else hi = store - 1;
+  }
 }
 
 // ---------- groups ----------
