@@ -7,6 +7,7 @@ import { ipv4Broadcast, prefixContains, type IpAddress, type IpPrefix } from './
 import { connectionPop, knownPops, openvpnInterface, planPorts, type PlannedPort } from './config-ports.js';
 import type { ReadContext } from './config-reader.js';
 import type { At, Draft, DraftMember } from './config-schema.js';
+import { checkRouteServer } from './rs-config.js';
 
 export function checkDraft(ctx: ReadContext, draft: Draft, thisPop: string): void {
   const pops = knownPops(draft, thisPop);
@@ -15,6 +16,7 @@ export function checkDraft(ctx: ReadContext, draft: Draft, thisPop: string): voi
     ctx.error('pop.name', `the POP selected to run as ("${thisPop}") is neither pop.name nor a trunk's pop`);
   }
   checkMembers(ctx, draft);
+  checkRouteServer(ctx, draft);
   for (const member of draft.members) {
     for (const conn of member.connections) {
       if (conn.pop !== undefined && !pops.includes(conn.pop)) {

@@ -8,6 +8,14 @@ import type { IpAddress, IpPrefix } from './config-address.js';
 import type { Leaf, MapReader, ReadContext } from './config-reader.js';
 import type { ConnectionType } from './config-types.js';
 import * as v from './config-values.js';
+import { readIxf, type DraftIxf } from './ixf-export.js';
+import { readMembersFromIxf } from './ixf-import.js';
+import {
+  readMemberRouteServer,
+  readRouteServer,
+  type DraftMemberRouteServer,
+  type DraftRouteServer,
+} from './rs-config.js';
 
 export const DEFAULTS = {
   vxlanPort: 4789,
@@ -45,6 +53,9 @@ export interface Draft {
   };
   trunks: DraftTrunk[];
   members: DraftMember[];
+  /** The `route_server` section; undefined when absent. */
+  routeServer?: DraftRouteServer;
+  ixf: DraftIxf;
 }
 
 /** A value with the field path it came from (for errors that point at it later). */
@@ -85,6 +96,9 @@ export interface DraftMember {
   ipv6: At<IpAddress>[];
   policy: DraftPolicy;
   connections: DraftConnection[];
+  routeServer: DraftMemberRouteServer;
+  /** `ixf`: read from the `members_from_ixf` file (no connections, no policy). */
+  source: 'yaml' | 'ixf';
 }
 
 export interface DraftConnection {
@@ -113,7 +127,10 @@ export function readDraft(ctx: ReadContext, root: unknown): Draft | undefined {
     control: readControl(r.map('control')),
     trunks: r.list('trunks', (node, f) => readTrunk(ctx, node, f)) ?? [],
     members: r.list('members', (node, f) => readMember(ctx, node, f)) ?? [],
+    routeServer: readRouteServer(r.map('route_server')),
+    ixf: readIxf(r.map('ixf')),
   };
+  draft.members.push(...readMembersFromIxf(r, draft.members));
   r.done();
   return draft;
 }
@@ -216,6 +233,8 @@ function readMember(ctx: ReadContext, node: unknown, field: string): DraftMember
     ipv6: r.list('ipv6', at(v.ipv6Address)) ?? [],
     policy: readPolicy(r.map('policy')),
     connections: r.list('connections', (n, f) => readConnection(ctx, n, f)) ?? [],
+    routeServer: readMemberRouteServer(r.map('route_server')),
+    source: 'yaml',
   };
   r.done();
   return member;

@@ -131,6 +131,8 @@ members:
       filterLinkLocal: true,
     },
     ports: ['as64500-vx', 'as64500-tap'],
+    routeServer: { enabled: true, maxPrefix: { ipv4: 1000, ipv6: 1000, action: 'restart' }, asSet: null, passive: false },
+    source: 'yaml',
   });
   t.match(port(c, 'as64500-vx'), { remote: '203.0.113.10', family: 4, vni: 101, port: 4789, local: '198.51.100.1' });
   t.match(port(c, 'as64500-tap'), { interface: 'tap0', mtu: DEFAULTS.mtu });
