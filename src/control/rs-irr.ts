@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parsePrefix } from './config-address.js';
 import type { Config, RouteServerConfig } from './config-types.js';
 import { runCommand, type CommandRunner } from './rs-command.js';
+import { routeServerSessions } from './rs-render.js';
 
 /** One entry of a prefix list: `prefix{min,max}` in BIRD terms. */
 export interface IrrPrefix {
@@ -163,7 +164,7 @@ export interface ResolveIrrOptions {
 }
 
 export interface ResolvedIrr {
-  /** IRR data by member ASN (members with route-server sessions only). */
+  /** IRR data by member ASN (members with at least one route-server session). */
   byAsn: Map<number, IrrData>;
   warnings: string[];
 }
@@ -177,8 +178,9 @@ export async function resolveIrr(config: Config, opts: ResolveIrrOptions = {}): 
   const dir = opts.cacheDir ?? join(config.control.stateDir, 'irr');
   const now = opts.now ?? new Date();
   const byObject = new Map<string, IrrData>();
+  const withSessions = new Set(routeServerSessions(config).map((x) => x.asn));
   for (const m of config.members) {
-    if (!m.routeServer.enabled) continue;
+    if (!withSessions.has(m.asn)) continue;
     const object = irrObject(m);
     let data = byObject.get(object);
     if (!data) {
