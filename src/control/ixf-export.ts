@@ -77,18 +77,14 @@ function familyEntry(config: Config, m: MemberConfig, fam: 'ipv4' | 'ipv6', addr
 }
 
 function memberEntry(config: Config, m: MemberConfig): Json {
-  const n = Math.max(m.ipv4.length, m.ipv6.length);
+  // A member without an address yet still gets one entry: its MACs and settings belong to it.
+  const n = Math.max(m.ipv4.length, m.ipv6.length, 1);
   const vlanList: Json[] = [];
   for (let i = 0; i < n; i++) {
     const entry: Json = { vlan_id: config.ixf.vlanId };
     if (config.fabric.peeringLan.ipv4 !== null) entry.ipv4 = familyEntry(config, m, 'ipv4', m.ipv4[i]);
     if (config.fabric.peeringLan.ipv6 !== null) entry.ipv6 = familyEntry(config, m, 'ipv6', m.ipv6[i]);
     vlanList.push(entry);
-  }
-  if (n === 0 && m.macs.length > 0) {
-    // No address yet: the MACs still belong to the member.
-    const fam = config.fabric.peeringLan.ipv4 !== null ? 'ipv4' : 'ipv6';
-    vlanList.push({ vlan_id: config.ixf.vlanId, [fam]: familyEntry(config, m, fam, undefined) });
   }
   return {
     asnum: m.asn,

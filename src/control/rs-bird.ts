@@ -82,6 +82,7 @@ export class RouteServerApplyError extends Error {
     readonly output: string,
   ) {
     super(output ? `${message}:\n${output}` : message);
+    this.name = 'RouteServerApplyError';
   }
 }
 

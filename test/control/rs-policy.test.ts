@@ -4,7 +4,7 @@
 // receiving member that applies its export filter into a view table. Then `birdc` shows what
 // was filtered and why, and what each member would receive. The live BGP test runs the same
 // filters over real sessions.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { Config } from '../../src/control/config-types.js';
 import { explainLargeCommunity } from '../../src/control/rs-communities.js';
 import { renderRouteServer } from '../../src/control/rs-render.js';
@@ -91,7 +91,7 @@ interface Outcome {
   views: Map<number, Map<string, Route>>;
 }
 
-async function run(t: Tap.Test, name: string, feeds: Feed[], viewers: number[]): Promise<Outcome> {
+async function run(t: Test, name: string, feeds: Feed[], viewers: number[]): Promise<Outcome> {
   const config = fixtureConfig(`${name}.yaml`);
   const rsAsn = config.routeServer?.asn ?? 0;
   const text = harness(config, renderRouteServer(config, await fixtureInputs(config, name)), feeds, viewers);
