@@ -342,35 +342,45 @@ export class ControlClient {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * One request on a fresh connection. Throws DaemonError when the daemon answered with an
- * error, UnreachableError when it could not be asked. A 'busy' answer (the daemon is at its
- * client limit; it refuses before reading the request, so nothing ran) is retried with backoff
- * until the deadline unless `retryBusy` is false.
+ * Run `fn` with a fresh connection, closed afterwards. A 'busy' refusal (the daemon is at its
+ * client limit; it refuses on accept, before reading anything, so nothing ran) is retried on a
+ * new connection with backoff until the deadline unless `retryBusy` is false; `fn` then runs
+ * again from the start. `timeoutMs` bounds the whole thing for the connect and each call.
  */
-export async function request(
-  socketPath: string,
-  cmd: string,
-  args: Record<string, unknown> = {},
-  opts: RequestOptions = {},
-): Promise<unknown> {
+export async function withClient<T>(socketPath: string, opts: RequestOptions, fn: (client: ControlClient) => Promise<T>): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? 30000;
   const deadline = Date.now() + timeoutMs;
   let backoff = 10;
+  // A retry needs a little time to be worth starting; below that, report the busy daemon.
+  const minAttemptMs = Math.min(50, timeoutMs / 4);
   for (;;) {
     const left = Math.max(1, deadline - Date.now());
     const client = await ControlClient.connect(socketPath, { ...opts, timeoutMs: left });
     try {
-      return await client.call(cmd, args);
+      return await fn(client);
     } catch (err) {
       const busy = err instanceof DaemonError && err.code === BUSY_CODE;
       if (!busy || opts.retryBusy === false) throw err;
-      if (Date.now() >= deadline) {
+      if (deadline - Date.now() < minAttemptMs) {
         throw new UnreachableError(`cannot reach the daemon at ${socketPath}: ${err.message}`, 'ETIMEDOUT', socketPath);
       }
     } finally {
       client.close();
     }
-    await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
+    await sleep(Math.max(0, Math.min(backoff, deadline - Date.now() - minAttemptMs)));
     backoff = Math.min(backoff * 2, 250);
   }
+}
+
+/**
+ * One request on a fresh connection. Throws DaemonError when the daemon answered with an
+ * error, UnreachableError when it could not be asked. 'busy' refusals are retried (withClient).
+ */
+export function request(
+  socketPath: string,
+  cmd: string,
+  args: Record<string, unknown> = {},
+  opts: RequestOptions = {},
+): Promise<unknown> {
+  return withClient(socketPath, opts, (client) => client.call(cmd, args));
 }

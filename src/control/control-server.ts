@@ -580,8 +580,12 @@ class Connection {
 
   private async run(): Promise<void> {
     this.running = true;
+    let handled = 0;
     try {
       for (;;) {
+        if (this.closed) return;
+        // A long pipeline of quick requests must not starve other connections.
+        if (++handled % 64 === 0) await new Promise<void>((r) => setImmediate(r));
         if (this.closed) return;
         const frame = this.decoder.next();
         if (frame === null) break;

@@ -14,7 +14,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
 import { loadConfig } from './config-load.js';
-import { ControlClient, DaemonError, UnreachableError } from './control-client.js';
+import { type ControlClient, DaemonError, UnreachableError, withClient } from './control-client.js';
 import {
   type FormatOptions,
   formatFdb,
@@ -428,11 +428,11 @@ export async function main(
   }
 
   const timeoutMs = Math.round(globals.timeoutS * 1000);
-  let client: ControlClient | null = null;
   let result: unknown;
   try {
-    client = await ControlClient.connect(socketPath, { timeoutMs });
-    result = command.cmd === 'fdb' ? await fetchFdb(client, args) : await client.call(command.cmd, args);
+    result = await withClient(socketPath, { timeoutMs }, (client) =>
+      command.cmd === 'fdb' ? fetchFdb(client, args) : client.call(command.cmd, args),
+    );
   } catch (err) {
     if (err instanceof DaemonError) {
       io.stderr.write(endLine(err.message));
@@ -444,8 +444,6 @@ export async function main(
     }
     io.stderr.write(`ixfabricctl: ${(err as Error).message ?? String(err)}\n`);
     return EXIT_DAEMON_ERROR;
-  } finally {
-    client?.close();
   }
 
   if (globals.json) {

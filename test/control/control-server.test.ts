@@ -204,8 +204,10 @@ t.test('pipelined requests on one connection are answered in order', async (t) =
 
   const client = await ControlClient.connect(server.path);
   const got = await Promise.all([30, 0, 10].map((delay, n) => client.call('x', { delay, n })));
-  client.close();
   t.same(got, [0, 1, 2], 'ControlClient pipelines too');
+  const many = await Promise.all(Array.from({ length: 1000 }, (_, n) => client.call('x', { delay: 0, n })));
+  t.same(many, Array.from({ length: 1000 }, (_, n) => n), '1000 pipelined requests, in order');
+  client.close();
 });
 
 t.test('bad request shapes get an error answer and the connection stays usable', async (t) => {

@@ -3,6 +3,7 @@ import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from '../../src/control/control-client.js';
 import { ControlServer, pageByKey } from '../../src/control/control-server.js';
 import { main, normaliseMac, resolveSocket, type CtlIO } from '../../src/control/ctl-cli.js';
 import { formatBytes, formatDuration, renderTable } from '../../src/control/ctl-format.js';
@@ -387,6 +388,28 @@ t.test('exit 3 when the daemon cannot be reached', async (t) => {
   const env = await run(['status'], { IXFABRIC_SOCKET: missing });
   t.equal(env.code, 3);
   t.match(env.stderr, missing, 'IXFABRIC_SOCKET used');
+});
+
+t.test('a busy daemon: retried, then exit 3 when it stays busy', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ixf-ctl-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'busy.sock');
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const server = new ControlServer({ path, maxClients: 1, handler: (cmd) => (cmd === 'hold' ? gate.then(() => 'held') : STATUS) });
+  await server.listen();
+  t.teardown(() => server.close());
+  const hold = request(path, 'hold');
+  await new Promise((r) => setTimeout(r, 30));
+  const stuck = await run(['--socket', path, '--timeout', '0.3', 'status']);
+  t.equal(stuck.code, 3, 'still busy at the deadline: cannot reach');
+  t.match(stuck.stderr, /too many clients/);
+  const later = run(['--socket', path, '--json', 'status']);
+  setTimeout(release, 150);
+  const r = await later;
+  t.equal(r.code, 0, 'served once the slot is free');
+  t.same(JSON.parse(r.stdout), STATUS);
+  t.equal(await hold, 'held');
 });
 
 t.test('socket resolution: --socket, IXFABRIC_SOCKET, --config, default', async (t) => {
