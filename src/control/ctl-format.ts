@@ -243,6 +243,13 @@ export function formatText(result: unknown, opts: FormatOptions = {}): string {
   return formatGeneric(result, opts);
 }
 
+/** A value in a `key: value` block: lists of scalars comma-separated, nested documents as JSON. */
+function detailValue(v: unknown): string {
+  if (Array.isArray(v) && v.every((x) => x === null || typeof x !== 'object')) return v.length ? v.map(formatValue).join(', ') : '-';
+  if (v !== null && typeof v === 'object' && !(v instanceof Date)) return JSON.stringify(v);
+  return formatValue(v);
+}
+
 /**
  * For answers of unknown shape: a string as is, an array of objects as a table of the union
  * of their keys, an object as `key: value` lines, anything else as its text.
@@ -254,7 +261,12 @@ export function formatGeneric(result: unknown, opts: FormatOptions = {}): string
     if (result.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) {
       const keys: string[] = [];
       for (const r of result) for (const k of Object.keys(r as object)) if (!keys.includes(k)) keys.push(k);
-      const numeric = keys.map((k) => result.every((r) => { const v = (r as Record<string, unknown>)[k]; return v === undefined || v === null || typeof v === 'number'; }));
+      const numeric = keys.map((k) =>
+        result.every((r) => {
+          const v = (r as Record<string, unknown>)[k];
+          return v === undefined || v === null || typeof v === 'number';
+        }),
+      );
       return renderTable(
         keys.map((k, i) => ({ header: k.toUpperCase(), align: numeric[i] ? 'right' : 'left' })),
         result.map((r) => keys.map((k) => formatValue((r as Record<string, unknown>)[k]))),
@@ -264,12 +276,7 @@ export function formatGeneric(result: unknown, opts: FormatOptions = {}): string
     return `${result.map(formatValue).join('\n')}\n`;
   }
   if (result !== null && typeof result === 'object' && !(result instanceof Date)) {
-    return renderKeyValues(
-      Object.entries(result as Record<string, unknown>).map(([k, v]): [string, string] => [
-        k.replaceAll('_', ' '),
-        Array.isArray(v) && v.every((x) => typeof x !== 'object' || x === null) ? (v.length ? v.map(formatValue).join(', ') : '-') : v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) ? JSON.stringify(v) : formatValue(v),
-      ]),
-    );
+    return renderKeyValues(Object.entries(result as Record<string, unknown>).map(([k, v]): [string, string] => [k.replaceAll('_', ' '), detailValue(v)]));
   }
   return `${formatValue(result)}\n`;
 }
