@@ -52,6 +52,7 @@ export function normalise(draft: Draft, thisPop: string, path: string): Config {
     ipv6: draft.pop.underlay.ipv6?.text ?? null,
   };
   const vxlanPort = need(draft.pop.vxlanPort, 'pop.vxlan_port');
+  const vxlanTransport = need(draft.pop.vxlanTransport, 'pop.vxlan_transport');
 
   const routeServer = normaliseRouteServer(draft.routeServer);
   const policies = new Map<DraftMember, PolicyConfig>();
@@ -75,7 +76,7 @@ export function normalise(draft: Draft, thisPop: string, path: string): Config {
   }));
 
   const ixf = normaliseIxf(draft.ixf, thisPop);
-  return { path, pop: thisPop, underlay, vxlanPort, fabric, control, members, ports, routeServer, ixf };
+  return { path, pop: thisPop, underlay, vxlanPort, vxlanTransport, fabric, control, members, ports, routeServer, ixf };
 }
 
 function effectivePolicy(m: DraftMember, fabric: Config['fabric']): PolicyConfig {

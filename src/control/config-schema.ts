@@ -19,6 +19,7 @@ import {
 
 export const DEFAULTS = {
   vxlanPort: 4789,
+  vxlanTransport: 'native',
   agingS: 300,
   maxEntries: 100000,
   maxMacsPerPort: 4,
@@ -35,6 +36,7 @@ export interface Draft {
     name?: string;
     underlay: { ipv4?: IpAddress; ipv6?: IpAddress };
     vxlanPort?: number;
+    vxlanTransport?: 'native' | 'dgram';
   };
   fabric: {
     peeringLan: { ipv4?: IpPrefix; ipv6?: IpPrefix };
@@ -147,6 +149,7 @@ function readPop(r: MapReader | undefined): Draft['pop'] {
     name: r.leaf('name', v.popName, { required: true }),
     underlay,
     vxlanPort: r.opt('vxlan_port', v.udpPort, DEFAULTS.vxlanPort),
+    vxlanTransport: r.opt('vxlan_transport', v.vxlanTransport, DEFAULTS.vxlanTransport),
   };
   r.done();
   return pop;

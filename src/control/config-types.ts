@@ -32,6 +32,8 @@ export interface Config {
   underlay: { ipv4: string | null; ipv6: string | null };
   /** UDP port this POP receives VXLAN on. */
   vxlanPort: number;
+  /** How VXLAN is received and sent: the native batched path, or Node's dgram (explicit fallback). */
+  vxlanTransport: 'native' | 'dgram';
   fabric: FabricConfig;
   control: ControlConfig;
   /** Every member of the registry, in file order, including members with no port here. */

@@ -214,6 +214,17 @@ export const connectionType: Leaf<ConnectionType> = {
   },
 };
 
+export const VXLAN_TRANSPORTS = ['native', 'dgram'] as const;
+export type VxlanTransport = (typeof VXLAN_TRANSPORTS)[number];
+
+export const vxlanTransport: Leaf<VxlanTransport> = {
+  want: `one of ${VXLAN_TRANSPORTS.join(', ')}`,
+  parse: (s) => {
+    const t = VXLAN_TRANSPORTS.find((c) => c === s.value);
+    return t ? ok(t) : bad();
+  },
+};
+
 export const vni = intRange(1, 16777215);
 export const udpPort = intRange(1, 65535);
 export const vlanId = intRange(1, 4094);

@@ -29,6 +29,8 @@ export interface ManagedPort {
   fd: number | null;
   /** Interface index the AF_PACKET socket is bound to. */
   ifindex: number;
+  /** What the port's I/O was opened from; a different key means re-opening it. */
+  ioKey: string;
   since: number;
 }
 
@@ -84,6 +86,12 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     await this.dp.configure(fabricSpec(next));
     for (const name of diff.removed) await this.removePort(name);
     this.config = next;
+    // A fabric-wide I/O setting (the VXLAN transport) can change a port the file did not touch.
+    for (const name of [...diff.unchanged]) {
+      if (this.ioKey(byName.get(name)!) === this.ports.get(name)?.ioKey) continue;
+      diff.unchanged.splice(diff.unchanged.indexOf(name), 1);
+      diff.changed.push(name);
+    }
     for (const name of diff.changed) await this.updatePort(byName.get(name)!);
     for (const name of diff.added) await this.addPort(byName.get(name)!);
     await this.closeUnusedSockets();
@@ -128,7 +136,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   }
 
   private async addPort(cfg: PortConfig): Promise<void> {
-    const p: ManagedPort = { name: cfg.name, id: this.allocId(), config: cfg, state: 'down', reason: 'starting', fd: null, ifindex: 0, since: Date.now() };
+    const p: ManagedPort = { name: cfg.name, id: this.allocId(), config: cfg, state: 'down', reason: 'starting', fd: null, ifindex: 0, ioKey: this.ioKey(cfg), since: Date.now() };
     this.ports.set(cfg.name, p);
     await this.dp.setPort(this.spec(p, null));
     await this.attach(p);
@@ -136,9 +144,10 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
 
   private async updatePort(cfg: PortConfig): Promise<void> {
     const p = this.ports.get(cfg.name)!;
-    const ioChanged = ioFingerprint(p.config) !== ioFingerprint(cfg);
+    const ioChanged = p.ioKey !== this.ioKey(cfg);
     if (ioChanged) await this.detach(p, 'reconfiguring');
     p.config = cfg;
+    p.ioKey = this.ioKey(cfg);
     if (ioChanged) await this.attach(p);
     else await this.dp.setPort(this.spec(p, p.state === 'up' ? this.currentIo(p) : null));
     this.log.info({ port: p.name, io_changed: ioChanged }, 'port reconfigured');
@@ -157,7 +166,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   /** The I/O the worker has for an up port (rebuilt from what we own). */
   private currentIo(p: ManagedPort): PortIo | null {
     const c = p.config;
-    if (c.type === 'vxlan') return { kind: 'vxlan', socket: vxlanSocketKey(c), remote: c.remote, remotePort: c.port, vni: c.vni };
+    if (c.type === 'vxlan') return { kind: 'vxlan', socket: this.socketKey(c), remote: c.remote, remotePort: c.port, vni: c.vni };
     if (p.fd === null) return null;
     if (c.type === 'tap') return { kind: 'fd', fd: p.fd, io: 'stream', mtu: c.mtu };
     return { kind: 'fd', fd: p.fd, io: 'dgram', mtu: this.interfaceMtu(p) };
@@ -194,7 +203,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
           break;
         }
         case 'vxlan':
-          await this.useSocket(vxlanSocketKey(c), c.family, c.local, c.listenPort);
+          await this.useSocket(this.socketKey(c), c.family, c.local, c.listenPort);
           break;
         default:
           throw new Error(`connection type ${c.type} is not supported by this version`);
@@ -238,23 +247,37 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     this.emit('change', p);
   }
 
+  private ioKey(c: PortConfig): string {
+    return c.type === 'vxlan' ? `${ioFingerprint(c)} ${this.socketKey(c)}` : ioFingerprint(c);
+  }
+
+  /** The shared socket of a VXLAN port: per family, local address, port and transport. */
+  private socketKey(c: { family: 4 | 6; local: string; listenPort: number }): string {
+    const key = vxlanSocketKey(c);
+    return this.config?.vxlanTransport === 'dgram' ? key.replace('vxlan', 'vxlan-dgram') : key;
+  }
+
   private async useSocket(key: string, family: 4 | 6, local: string, port: number): Promise<void> {
-    if (!this.sockets.has(key)) {
+    if (this.sockets.has(key)) return;
+    const slot = this.allocId();
+    if (this.config?.vxlanTransport === 'dgram') {
+      this.sockets.set(key, { key, fd: -1, slot });
+      await this.dp.setSocket({ key, type: 'vxlan', transport: 'dgram', family, address: local, port, slot });
+    } else {
       const fd = this.native.udpOpen(family, local, port);
-      const s = { key, fd, slot: this.allocId() };
-      this.sockets.set(key, s);
-      await this.dp.setSocket({ key, type: 'vxlan', fd, slot: s.slot });
-      this.log.info({ socket: key }, 'VXLAN socket open');
+      this.sockets.set(key, { key, fd, slot });
+      await this.dp.setSocket({ key, type: 'vxlan', transport: 'native', fd, slot });
     }
+    this.log.info({ socket: key, transport: this.config?.vxlanTransport }, 'VXLAN socket open');
   }
 
   private async closeUnusedSockets(): Promise<void> {
     const inUse = new Set<string>();
-    for (const p of this.ports.values()) if (p.config.type === 'vxlan') inUse.add(vxlanSocketKey(p.config));
+    for (const p of this.ports.values()) if (p.config.type === 'vxlan') inUse.add(this.socketKey(p.config));
     for (const s of [...this.sockets.values()]) {
       if (inUse.has(s.key)) continue;
       await this.dp.removeSocket(s.key);
-      this.native.close(s.fd);
+      if (s.fd >= 0) this.native.close(s.fd);
       this.sockets.delete(s.key);
       this.freeIds.push(s.slot);
       this.log.info({ socket: s.key }, 'VXLAN socket closed');

@@ -16,6 +16,9 @@ import { SwitchCore } from './switch-core.js';
 import { VxlanEgress } from './vxlan-egress.js';
 import { ADDR_ENTRY } from './vxlan-ingress.js';
 import { VxlanSocket } from './vxlan-socket.js';
+import { DgramVxlanSocket } from './vxlan-dgram-socket.js';
+
+type TunnelSocket = VxlanSocket | DgramVxlanSocket;
 
 export type DataplaneEvent = { event: 'port-error'; id: number; name: string; errno: number } | { event: 'socket-error'; key: string; errno: number };
 
@@ -31,7 +34,7 @@ export interface DataplaneOptions {
 interface Attached {
   io: PortIo;
   fdPort?: FdPort;
-  vxlan?: { socket: VxlanSocket; remote: string; vni: number };
+  vxlan?: { socket: TunnelSocket; remote: string; vni: number };
 }
 
 export class Dataplane {
@@ -41,8 +44,8 @@ export class Dataplane {
   private fabric: FabricSpec;
   private readonly specs = new Map<number, PortSpec>();
   private readonly attached = new Map<number, Attached>();
-  private readonly sockets = new Map<string, VxlanSocket>();
-  private readonly truncatedSeen = new Map<FdPort | VxlanSocket, number>();
+  private readonly sockets = new Map<string, TunnelSocket>();
+  private readonly truncatedSeen = new Map<FdPort | TunnelSocket, number>();
 
   constructor(private readonly opts: DataplaneOptions) {
     this.clock = opts.clock ?? (() => performance.now() / 1000);
@@ -75,9 +78,12 @@ export class Dataplane {
 
   setSocket(s: SocketSpec): void {
     if (this.sockets.has(s.key)) return;
-    const sock = new VxlanSocket(s.fd, s.slot, this.opts.native, this.opts.counters, this.forwarder, this.clock, (errno) => {
-      this.opts.events({ event: 'socket-error', key: s.key, errno });
-    });
+    const onError = (errno: number) => this.opts.events({ event: 'socket-error', key: s.key, errno });
+    const { counters } = this.opts;
+    const sock =
+      s.transport === 'native'
+        ? new VxlanSocket(s.fd, s.slot, this.opts.native, counters, this.forwarder, this.clock, onError)
+        : new DgramVxlanSocket(s.family, s.address, s.port, s.slot, counters, this.forwarder, this.clock, onError);
     this.sockets.set(s.key, sock);
   }
 
@@ -151,7 +157,7 @@ export class Dataplane {
     for (const s of this.sockets.values()) this.collectTruncated(s, s.slot);
   }
 
-  private collectTruncated(source: FdPort | VxlanSocket, slot: number): void {
+  private collectTruncated(source: FdPort | TunnelSocket, slot: number): void {
     const t = source.truncated();
     const seen = this.truncatedSeen.get(source) ?? 0;
     if (t === seen) return;

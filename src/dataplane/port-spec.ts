@@ -23,13 +23,13 @@ export interface PortSpec {
   io: PortIo | null;
 }
 
-/** A shared tunnel socket; `slot` is its counter slot (listener-level drops). */
-export interface SocketSpec {
-  key: string;
-  type: 'vxlan';
-  fd: number;
-  slot: number;
-}
+/**
+ * A shared tunnel socket; `slot` is its counter slot (listener-level drops). The native
+ * transport gets the descriptor the control thread opened; the dgram fallback binds its own.
+ */
+export type SocketSpec =
+  | { key: string; type: 'vxlan'; transport: 'native'; fd: number; slot: number }
+  | { key: string; type: 'vxlan'; transport: 'dgram'; family: 4 | 6; address: string; port: number; slot: number };
 
 export interface FabricSpec {
   agingS: number;

@@ -19,6 +19,8 @@ interface Kind {
   type: string;
   /** Largest frame the member's MTU allows. */
   maxFrame: number;
+  /** Extra keys of the `pop` section. */
+  pop?: string;
   /** Builds the member side; returns the connection YAML and the member's device. */
   setup(lab: Lab, pop: string, xns: string): { conn: string; dev: string };
   /** Runs once the daemon is up (e.g. hand the TAP to the member). */
@@ -98,8 +100,13 @@ const kinds: Kind[] = [
     },
     // the daemon re-creates its TAP by itself; hand it to the member again
   },
-  {
-    type: 'vxlan',
+  vxlanMember('vxlan'),
+  { ...vxlanMember('vxlan (dgram transport)'), pop: ', vxlan_transport: dgram' },
+];
+
+function vxlanMember(type: string): Kind {
+  return {
+    type,
     maxFrame: 8950 + 14,
     setup(lab, pop, xns) {
       lab.veth(lab.ifname('ul'), pop, 'ul0', xns);
@@ -111,8 +118,8 @@ const kinds: Kind[] = [
       lab.ip(xns, 'link set x0 mtu 8950');
       return { conn: '{ type: vxlan, remote: 10.30.0.2, vni: 300 }', dev: 'x0' };
     },
-  },
-];
+  };
+}
 
 for (const kind of kinds) {
   t.test(`${kind.type} port`, async (t) => {
@@ -129,7 +136,7 @@ for (const kind of kinds) {
     const { conn, dev } = kind.setup(lab, pop, xns);
     const config = lab.file(
       'ixfabric.yaml',
-      `pop: { name: lab, underlay: { ipv4: 10.30.0.1 } }
+      `pop: { name: lab, underlay: { ipv4: 10.30.0.1 }${kind.pop ?? ''} }
 fabric: { peering_lan: { ipv4: 192.0.2.0/24 } }
 control: { socket: ${lab.dir}/pop.sock, metrics: false, state_dir: ${lab.dir}/state }
 members:
