@@ -22,6 +22,8 @@ export interface ProtocolStatus {
   neighborAs: number | null;
   lastError: string | null;
   importLimit: number | null;
+  /** BIRD marks the limit `[HIT]` once it was exceeded. */
+  importLimitHit: boolean;
   routes: { imported: number; filtered: number; exported: number; preferred: number } | null;
 }
 
@@ -62,6 +64,7 @@ export function parseShowProtocolsAll(text: string): ProtocolStatus[] {
         neighborAs: null,
         lastError: null,
         importLimit: null,
+        importLimitHit: false,
         routes: null,
       };
       out.push(cur);
@@ -88,7 +91,8 @@ export function parseShowProtocolsAll(text: string): ProtocolStatus[] {
         cur.lastError = value.trim();
         break;
       case 'Import limit':
-        cur.importLimit = Number(value) || null;
+        cur.importLimit = Number.parseInt(value, 10) || null;
+        cur.importLimitHit = value.includes('[HIT]');
         break;
       case 'Routes': {
         const n = (word: string) => Number(new RegExp(`(\\d+) ${word}`).exec(value)?.[1] ?? 0);
@@ -146,6 +150,7 @@ export async function routeServerStatus(config: Config, opts: StatusOptions = {}
       neighborAs: s.asn,
       lastError: null,
       importLimit: null,
+      importLimitHit: false,
       routes: null,
     };
     return { ...base, asn: s.asn, memberName: s.memberName, family: s.family, missing: !p };
@@ -166,7 +171,7 @@ export function formatRouteServerStatus(status: RouteServerStatus): string {
     s.routes ? String(s.routes.imported) : '-',
     s.routes ? String(s.routes.filtered) : '-',
     s.routes ? String(s.routes.exported) : '-',
-    s.lastError ?? (s.missing ? s.info : ''),
+    [s.importLimitHit ? 'max-prefix hit' : '', s.lastError ?? (s.missing ? s.info : '')].filter(Boolean).join('; '),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();

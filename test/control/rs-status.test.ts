@@ -31,6 +31,16 @@ t.test('show protocols all', async (t) => {
   });
   t.match(p[2], { state: 'start', bgpState: 'Active', lastError: 'Socket: No route to host', routes: null, importLimit: 1000 });
   t.same(parseShowProtocolsAll('BIRD 2.0.12 ready.\nNo protocols match\n'), []);
+  const hit = parseShowProtocolsAll(readFileSync(join(FIXTURES, 'show-protocols-limit-hit.txt'), 'utf8'));
+  t.match(hit, [{
+    name: 'm_as64500_v4',
+    state: 'start',
+    info: 'Idle          Automatic shutdown: Route limit exceeded',
+    bgpState: 'Idle',
+    lastError: 'Automatic shutdown: Route limit exceeded',
+    importLimit: 1,
+    importLimitHit: true,
+  }], 'a session shut down by its max-prefix (action restart)');
 });
 
 t.test('show route count', async (t) => {
