@@ -362,7 +362,7 @@ members:
         tunnel_id: 3
       - type: gre
         remote: 203.0.113.10
-route_server: {}
+route_servers: {}
 `),
     [
       'cfg.yaml:5:5: pop.underlay.ipv5: unknown key',
@@ -370,7 +370,7 @@ route_server: {}
       'cfg.yaml:15:7: members[0].policy.ra_gaurd: unknown key',
       'cfg.yaml:20:9: members[0].connections[0].tunnel_id: unknown key',
       'cfg.yaml:21:15: members[0].connections[1].type: must be one of vxlan, eoip, openvpn, zerotier, ethernet, l2, tap',
-      'cfg.yaml:23:1: route_server: unknown key',
+      'cfg.yaml:23:1: route_servers: unknown key',
     ],
     'keys of a connection with an invalid type are not reported as unknown',
   );

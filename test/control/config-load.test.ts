@@ -131,6 +131,7 @@ members:
       filterLinkLocal: true,
     },
     ports: ['as64500-vx', 'as64500-tap'],
+    connectionCount: 2,
     routeServer: { enabled: true, maxPrefix: { ipv4: 1000, ipv6: 1000, action: 'restart' }, asSet: null, passive: false },
     source: 'yaml',
   });
