@@ -11,9 +11,29 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from './config-types.js';
 import { runCommand, type CommandRunner } from './rs-command.js';
-import { resolveRouteServerInputs } from './rs-inputs.js';
-import type { ResolveIrrOptions } from './rs-irr.js';
+import { resolveIrr, type ResolveIrrOptions } from './rs-irr.js';
 import { renderRouteServer, type RouteServerInputs } from './rs-render.js';
+import { loadRoaFile } from './rs-rpki.js';
+
+export interface ResolvedInputs {
+  inputs: RouteServerInputs;
+  /** Non-fatal problems (e.g. an IRR query failed and a stale cache entry was used). */
+  warnings: string[];
+}
+
+/**
+ * What the renderer needs besides the registry: IRR data for every route-server member
+ * (bgpq4 and its cache) and the ROAs of `rpki.roa_file`. Throws when one cannot be had.
+ * `rs render`, `rs check` and `rs apply` resolve once and render from the result.
+ */
+export async function resolveRouteServerInputs(config: Config, opts: ResolveIrrOptions = {}): Promise<ResolvedInputs> {
+  const rs = config.routeServer;
+  if (!rs) throw new Error('the config has no route_server section');
+  const irr = await resolveIrr(config, opts);
+  const inputs: RouteServerInputs = { irr: irr.byAsn };
+  if (rs.rpki.roaFile !== null) inputs.roas = loadRoaFile(rs.rpki.roaFile);
+  return { inputs, warnings: irr.warnings };
+}
 
 export interface CheckResult {
   ok: boolean;

@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import t from 'tap';
 import { parseConfig } from '../../src/control/config-load.js';
 import type { Config } from '../../src/control/config-types.js';
-import { applyRouteServer, checkRouteServerConfig } from '../../src/control/rs-bird.js';
+import { applyRouteServer, checkRouteServerConfig, resolveRouteServerInputs } from '../../src/control/rs-bird.js';
 import { runCommand, type CommandRunner } from '../../src/control/rs-command.js';
 import { renderRouteServer } from '../../src/control/rs-render.js';
-import { FIXTURES, startBird } from '../helpers/rs-fixtures.js';
+import { FIXTURES, fixtureBgpq4, fixtureConfig, startBird } from '../helpers/rs-fixtures.js';
 
 const SMALL = readFileSync(join(FIXTURES, 'small.yaml'), 'utf8');
 const configOf = (text: string): Config => {
@@ -78,4 +78,20 @@ t.test('BIRD not running: the file is written for its next start', async (t) => 
   t.same([r.changed, r.configured], [true, false]);
   t.match(r.warnings[0], /BIRD is not reachable on .*none\.ctl/);
   t.ok(existsSync(path) && readFileSync(path, 'utf8').startsWith('# ixfabric route server'));
+});
+
+t.test('resolveRouteServerInputs: IRR through the cache and the ROA file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ixf-inputs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const base = fixtureConfig('every-option.yaml');
+  const rs = base.routeServer;
+  if (!rs) throw new Error('fixture without route_server');
+  const config: Config = { ...base, routeServer: { ...rs, rpki: { roaFile: join(FIXTURES, 'roas.json') } } };
+  const { inputs, warnings } = await resolveRouteServerInputs(config, { cacheDir: dir, runner: fixtureBgpq4(), now: new Date('2024-05-01T12:00:00Z') });
+  t.same(warnings, []);
+  t.equal(inputs.roas?.length, 5);
+  t.equal(inputs.irr?.size, 5);
+  t.equal(renderRouteServer(config, inputs), readFileSync(join(FIXTURES, 'every-option.bird.conf'), 'utf8'), 'renders the golden file');
+  const missing: Config = { ...base, routeServer: { ...rs, rpki: { roaFile: join(dir, 'none.json') } } };
+  await t.rejects(resolveRouteServerInputs(missing, { cacheDir: dir, runner: fixtureBgpq4() }), /cannot read the ROA file/);
 });
