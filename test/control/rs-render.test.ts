@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseConfig } from '../../src/control/config-load.js';
 import { renderRouteServer, routeServerSessions, sessionName } from '../../src/control/rs-render.js';
-import { FIXTURES, birdParse, fixtureConfig, fixtureInputs, generateMembers200 } from '../helpers/rs-fixtures.js';
+import { FIXTURES, birdParse, configFrom, fixtureConfig, fixtureInputs, generateMembers200, repoRoot } from '../helpers/rs-fixtures.js';
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
@@ -73,4 +73,11 @@ t.test('missing inputs are refused, not rendered as empty filters', async (t) =>
   t.throws(() => renderRouteServer(c, { roas: [] }), /no IRR data for AS210500/);
   const noRs = fixtureConfig('small.yaml');
   t.throws(() => renderRouteServer({ ...noRs, routeServer: null }), /no route_server section/);
+});
+
+t.test('the example config renders and bird -p accepts it', async (t) => {
+  const text = renderRouteServer(configFrom(join(repoRoot(), 'examples', 'ixfabric.yaml')));
+  t.match(text, 'protocol bgp m_as64500_v4 from rs_client_v4 {');
+  const parsed = birdParse(text);
+  t.ok(parsed.ok, parsed.output);
 });
