@@ -154,7 +154,9 @@ export async function startBird(configText: string, opts: { netns?: string } = {
   }
   if (!birdc('show status').includes('Daemon is up')) {
     child.kill('SIGKILL');
-    throw new Error(`BIRD did not come up with ${configPath}`);
+    const output = spawnSync('bird', ['-p', '-c', configPath], { encoding: 'utf8' }).stderr;
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`BIRD did not come up: ${output.trim() || 'no error from bird -p'}`);
   }
   return {
     dir,
