@@ -142,6 +142,8 @@ function portParams(p: PlannedPort, env: PortEnv): PortParams {
         family: remote.family,
         tunnelId: need(c.tunnelId, `${c.field}.tunnel_id`),
         local: localFor(remote.family, env, 'pop.underlay'),
+        keepaliveS: need(c.keepaliveS, `${c.field}.keepalive_s`),
+        timeoutS: need(c.timeoutS, `${c.field}.timeout_s`),
       };
     }
     case 'openvpn':

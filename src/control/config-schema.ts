@@ -29,6 +29,8 @@ export const DEFAULTS = {
   metrics: { host: '127.0.0.1', port: 9477 },
   stateDir: '/var/lib/ixfabric',
   mtu: 1500,
+  eoipKeepaliveS: 10,
+  eoipTimeoutS: 100,
 } as const;
 
 export interface Draft {
@@ -114,6 +116,8 @@ export interface DraftConnection {
   vni?: number;
   port?: number;
   tunnelId?: number;
+  keepaliveS?: number;
+  timeoutS?: number;
   listenPort?: number;
   peerFingerprint?: string;
   interface?: string;
@@ -274,7 +278,7 @@ function readPolicy(r: MapReader | undefined): DraftPolicy {
 /** Keys each connection type accepts besides `type`, `pop` and `name`. */
 const TYPE_KEYS: Record<ConnectionType, readonly string[]> = {
   vxlan: ['remote', 'vni', 'port', 'local'],
-  eoip: ['remote', 'tunnel_id'],
+  eoip: ['remote', 'tunnel_id', 'keepalive_s', 'timeout_s'],
   openvpn: ['listen_port', 'peer_fingerprint', 'interface'],
   zerotier: ['interface', 'mtu'],
   ethernet: ['interface', 'mtu'],
@@ -303,6 +307,8 @@ function readConnection(ctx: ReadContext, node: unknown, field: string): DraftCo
     const max = c.remote?.family === 6 ? 4095 : 65535;
     c.tunnelId = r.leaf('tunnel_id', v.intRange(0, max), req);
   }
+  if (keys.includes('keepalive_s')) c.keepaliveS = r.opt('keepalive_s', v.intRange(0, 3600), DEFAULTS.eoipKeepaliveS);
+  if (keys.includes('timeout_s')) c.timeoutS = r.opt('timeout_s', v.intRange(1, 86400), DEFAULTS.eoipTimeoutS);
   if (keys.includes('listen_port')) c.listenPort = r.leaf('listen_port', v.udpPort, req);
   if (keys.includes('peer_fingerprint')) {
     c.peerFingerprint = r.leaf('peer_fingerprint', v.sha256Fingerprint, req);

@@ -135,6 +135,9 @@ export interface EoipParams {
   tunnelId: number;
   /** Local (underlay) source address, same family as `remote`. */
   local: string;
+  /** Seconds between keepalives we send (0 = none), and without anything received before the port goes down. */
+  keepaliveS: number;
+  timeoutS: number;
 }
 
 export interface OpenvpnParams {

@@ -31,6 +31,8 @@ export interface ManagedPort {
   ifindex: number;
   /** What the port's I/O was opened from; a different key means re-opening it. */
   ioKey: string;
+  /** The dataplane has the port's I/O (an EoIP port can be attached and still down). */
+  attached: boolean;
   since: number;
 }
 
@@ -136,7 +138,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   }
 
   private async addPort(cfg: PortConfig): Promise<void> {
-    const p: ManagedPort = { name: cfg.name, id: this.allocId(), config: cfg, state: 'down', reason: 'starting', fd: null, ifindex: 0, ioKey: this.ioKey(cfg), since: Date.now() };
+    const p: ManagedPort = { name: cfg.name, id: this.allocId(), config: cfg, state: 'down', reason: 'starting', fd: null, ifindex: 0, ioKey: this.ioKey(cfg), attached: false, since: Date.now() };
     this.ports.set(cfg.name, p);
     await this.dp.setPort(this.spec(p, null));
     await this.attach(p);
@@ -149,7 +151,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     p.config = cfg;
     p.ioKey = this.ioKey(cfg);
     if (ioChanged) await this.attach(p);
-    else await this.dp.setPort(this.spec(p, p.state === 'up' ? this.currentIo(p) : null));
+    else await this.dp.setPort(this.spec(p, p.attached ? this.currentIo(p) : null));
     this.log.info({ port: p.name, io_changed: ioChanged }, 'port reconfigured');
   }
 
@@ -163,10 +165,11 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     this.log.info({ port: name, fdb_flushed: flushed }, 'port removed');
   }
 
-  /** The I/O the worker has for an up port (rebuilt from what we own). */
+  /** The I/O the worker has for an attached port (rebuilt from what we own). */
   private currentIo(p: ManagedPort): PortIo | null {
     const c = p.config;
-    if (c.type === 'vxlan') return { kind: 'vxlan', socket: this.socketKey(c), remote: c.remote, remotePort: c.port, vni: c.vni };
+    if (c.type === 'vxlan') return { kind: 'vxlan', socket: this.socketKey(c)!, remote: c.remote, remotePort: c.port, vni: c.vni };
+    if (c.type === 'eoip') return { kind: 'eoip', socket: this.socketKey(c)!, remote: c.remote, tunnelId: c.tunnelId, keepaliveS: c.keepaliveS, timeoutS: c.timeoutS };
     if (p.fd === null) return null;
     if (c.type === 'tap') return { kind: 'fd', fd: p.fd, io: 'stream', mtu: c.mtu };
     return { kind: 'fd', fd: p.fd, io: 'dgram', mtu: this.interfaceMtu(p) };
@@ -203,13 +206,17 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
           break;
         }
         case 'vxlan':
-          await this.useSocket(this.socketKey(c), c.family, c.local, c.listenPort);
+        case 'eoip':
+          await this.useSocket(c);
           break;
         default:
           throw new Error(`connection type ${c.type} is not supported by this version`);
       }
       await this.dp.setPort(this.spec(p, this.currentIo(p)));
-      this.setState(p, 'up', null);
+      p.attached = true;
+      // An EoIP port is up only once its peer is heard from (a liveness event says so).
+      if (c.type === 'eoip') this.setState(p, 'down', 'waiting for the first keepalive');
+      else this.setState(p, 'up', null);
     } catch (err) {
       this.release(p);
       await this.dp.setPort(this.spec(p, null)).catch(() => undefined);
@@ -234,6 +241,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
       p.fd = null;
     }
     p.ifindex = 0;
+    p.attached = false;
   }
 
   private setState(p: ManagedPort, state: 'up' | 'down', reason: string | null): void {
@@ -248,50 +256,71 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   }
 
   private ioKey(c: PortConfig): string {
-    return c.type === 'vxlan' ? `${ioFingerprint(c)} ${this.socketKey(c)}` : ioFingerprint(c);
+    return `${ioFingerprint(c)} ${this.socketKey(c) ?? ''}`;
   }
 
-  /** The shared socket of a VXLAN port: per family, local address, port and transport. */
-  private socketKey(c: { family: 4 | 6; local: string; listenPort: number }): string {
-    const key = vxlanSocketKey(c);
-    return this.config?.vxlanTransport === 'dgram' ? key.replace('vxlan', 'vxlan-dgram') : key;
+  /**
+   * The shared socket a tunnel port uses, or null for ports with their own device: VXLAN per
+   * family, local address, port and transport; EoIP per family and local address.
+   */
+  private socketKey(c: PortConfig): string | null {
+    if (c.type === 'vxlan') {
+      const key = vxlanSocketKey(c);
+      return this.config?.vxlanTransport === 'dgram' ? key.replace('vxlan', 'vxlan-dgram') : key;
+    }
+    if (c.type === 'eoip') return `eoip${c.family}:${c.family === 6 ? `[${c.local}]` : c.local}`;
+    return null;
   }
 
-  private async useSocket(key: string, family: 4 | 6, local: string, port: number): Promise<void> {
-    if (this.sockets.has(key)) return;
+  private async useSocket(c: PortConfig): Promise<void> {
+    const key = this.socketKey(c);
+    if (key === null || this.sockets.has(key)) return;
     const slot = this.allocId();
-    if (this.config?.vxlanTransport === 'dgram') {
+    if (c.type === 'eoip') {
+      // RouterOS sends TTL / hop limit 255 and clears DF over IPv4
+      const fd = c.family === 4 ? this.native.rawOpen(4, 47, c.local, { ttl: 255, dontFragment: false }) : this.native.rawOpen(6, 97, c.local, { hopLimit: 255 });
+      this.sockets.set(key, { key, fd, slot });
+      await this.dp.setSocket({ key, type: 'eoip', family: c.family, fd, slot });
+    } else if (c.type === 'vxlan' && this.config?.vxlanTransport === 'dgram') {
       this.sockets.set(key, { key, fd: -1, slot });
-      await this.dp.setSocket({ key, type: 'vxlan', transport: 'dgram', family, address: local, port, slot });
-    } else {
-      const fd = this.native.udpOpen(family, local, port);
+      await this.dp.setSocket({ key, type: 'vxlan', transport: 'dgram', family: c.family, address: c.local, port: c.listenPort, slot });
+    } else if (c.type === 'vxlan') {
+      const fd = this.native.udpOpen(c.family, c.local, c.listenPort);
       this.sockets.set(key, { key, fd, slot });
       await this.dp.setSocket({ key, type: 'vxlan', transport: 'native', fd, slot });
     }
-    this.log.info({ socket: key, transport: this.config?.vxlanTransport }, 'VXLAN socket open');
+    this.log.info({ socket: key }, 'tunnel socket open');
   }
 
   private async closeUnusedSockets(): Promise<void> {
     const inUse = new Set<string>();
-    for (const p of this.ports.values()) if (p.config.type === 'vxlan') inUse.add(this.socketKey(p.config));
+    for (const p of this.ports.values()) {
+      const key = this.socketKey(p.config);
+      if (key !== null) inUse.add(key);
+    }
     for (const s of [...this.sockets.values()]) {
       if (inUse.has(s.key)) continue;
       await this.dp.removeSocket(s.key);
       if (s.fd >= 0) this.native.close(s.fd);
       this.sockets.delete(s.key);
       this.freeIds.push(s.slot);
-      this.log.info({ socket: s.key }, 'VXLAN socket closed');
+      this.log.info({ socket: s.key }, 'tunnel socket closed');
     }
   }
 
   private async onDataplaneEvent(e: DataplaneEvent): Promise<void> {
+    if (e.event === 'socket-error') {
+      this.log.warn({ socket: e.key, errno: e.errno }, 'socket error');
+      return;
+    }
+    const p = [...this.ports.values()].find((x) => x.id === e.id);
+    if (!p) return;
     if (e.event === 'port-error') {
-      const p = [...this.ports.values()].find((x) => x.id === e.id);
-      if (!p) return;
       this.release(p);
       this.setState(p, 'down', `device error (errno ${e.errno})`);
-    } else {
-      this.log.warn({ socket: e.key, errno: e.errno }, 'socket error');
+    } else if (p.attached && p.config.type === 'eoip') {
+      if (e.up) this.setState(p, 'up', null);
+      else this.setState(p, 'down', `no keepalive or frame for ${p.config.timeoutS} s`);
     }
   }
 
@@ -299,11 +328,11 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   private async watch(): Promise<void> {
     for (const p of this.ports.values()) {
       const c = p.config;
-      if (p.state === 'up' && (c.type === 'ethernet' || c.type === 'l2' || c.type === 'zerotier')) {
+      if (p.attached && (c.type === 'ethernet' || c.type === 'l2' || c.type === 'zerotier')) {
         const idx = this.native.ifIndex(c.interface);
         if (idx !== p.ifindex) await this.detach(p, idx === 0 ? `interface ${c.interface} disappeared` : `interface ${c.interface} was re-created`);
       }
-      if (p.state === 'down') await this.attach(p);
+      if (!p.attached) await this.attach(p);
     }
   }
 }

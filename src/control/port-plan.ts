@@ -64,7 +64,7 @@ export function ioFingerprint(p: PortConfig): string {
     case 'vxlan':
       return JSON.stringify([p.type, p.remote, p.port, p.vni, p.local, p.listenPort]);
     case 'eoip':
-      return JSON.stringify([p.type, p.remote, p.tunnelId, p.local]);
+      return JSON.stringify([p.type, p.remote, p.tunnelId, p.local, p.keepaliveS, p.timeoutS]);
     case 'openvpn':
       return JSON.stringify([p.type, p.listenPort, p.peerFingerprint, p.interface]);
     default:

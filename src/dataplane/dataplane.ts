@@ -17,10 +17,16 @@ import { VxlanEgress } from './vxlan-egress.js';
 import { ADDR_ENTRY } from './vxlan-ingress.js';
 import { VxlanSocket } from './vxlan-socket.js';
 import { DgramVxlanSocket } from './vxlan-dgram-socket.js';
+import { EoipSocket } from './eoip-socket.js';
+import { EoipEgress } from './eoip-egress.js';
 
-type TunnelSocket = VxlanSocket | DgramVxlanSocket;
+type TunnelSocket = VxlanSocket | DgramVxlanSocket | EoipSocket;
 
-export type DataplaneEvent = { event: 'port-error'; id: number; name: string; errno: number } | { event: 'socket-error'; key: string; errno: number };
+export type DataplaneEvent =
+  | { event: 'port-error'; id: number; name: string; errno: number }
+  | { event: 'socket-error'; key: string; errno: number }
+  /** An EoIP port's peer went silent (up: false) or spoke again (up: true). */
+  | { event: 'port-liveness'; id: number; name: string; up: boolean };
 
 export interface DataplaneOptions {
   maxPorts: number;
@@ -34,7 +40,8 @@ export interface DataplaneOptions {
 interface Attached {
   io: PortIo;
   fdPort?: FdPort;
-  vxlan?: { socket: TunnelSocket; remote: string; vni: number };
+  vxlan?: { socket: VxlanSocket | DgramVxlanSocket; remote: string; vni: number };
+  eoip?: { socket: EoipSocket; egress: EoipEgress; remote: string; tunnelId: number; keepaliveS: number; timeoutS: number; lastKeepalive: number };
 }
 
 export class Dataplane {
@@ -80,10 +87,13 @@ export class Dataplane {
     if (this.sockets.has(s.key)) return;
     const onError = (errno: number) => this.opts.events({ event: 'socket-error', key: s.key, errno });
     const { counters } = this.opts;
-    const sock =
-      s.transport === 'native'
-        ? new VxlanSocket(s.fd, s.slot, this.opts.native, counters, this.forwarder, this.clock, onError)
-        : new DgramVxlanSocket(s.family, s.address, s.port, s.slot, counters, this.forwarder, this.clock, onError);
+    let sock: TunnelSocket;
+    if (s.type === 'eoip') {
+      const eo = new EoipSocket(s.family, s.fd, s.slot, this.opts.maxPorts, this.opts.native, counters, this.forwarder, this.clock, onError);
+      eo.onRevive = (id) => this.setAlive(id, true);
+      sock = eo;
+    } else if (s.transport === 'native') sock = new VxlanSocket(s.fd, s.slot, this.opts.native, counters, this.forwarder, this.clock, onError);
+    else sock = new DgramVxlanSocket(s.family, s.address, s.port, s.slot, counters, this.forwarder, this.clock, onError);
     this.sockets.set(s.key, sock);
   }
 
@@ -106,7 +116,8 @@ export class Dataplane {
       if (spec.io) this.attach(spec.id, spec.io);
     }
     this.specs.set(spec.id, spec);
-    this.core.setPortUp(spec.id, this.attached.has(spec.id));
+    const a = this.attached.get(spec.id);
+    this.core.setPortUp(spec.id, a !== undefined && (!a.eoip || a.eoip.socket.alive[spec.id] === 1));
   }
 
   /** Removes a port and its FDB entries; returns how many entries were flushed. */
@@ -127,9 +138,22 @@ export class Dataplane {
       });
       this.forwarder.attach(id, fdPort);
       this.attached.set(id, { io, fdPort });
+    } else if (io.kind === 'eoip') {
+      const socket = this.sockets.get(io.socket);
+      if (!(socket instanceof EoipSocket)) throw new Error(`port ${name}: no EoIP socket ${io.socket}`);
+      socket.demux.add(io.remote, io.tunnelId, id);
+      const addr = new Uint8Array(ADDR_ENTRY);
+      encodeAddr(addr, 0, io.remote, 0);
+      const egress = new EoipEgress(socket.family, io.tunnelId, addr, socket, BATCH);
+      this.forwarder.attach(id, egress);
+      // Down until the peer is heard from (a keepalive or a frame), as RouterOS shows it.
+      socket.alive[id] = 0;
+      socket.lastRx[id] = -Infinity;
+      this.attached.set(id, { io, eoip: { socket, egress, remote: io.remote, tunnelId: io.tunnelId, keepaliveS: io.keepaliveS, timeoutS: io.timeoutS, lastKeepalive: -Infinity } });
+      if (io.keepaliveS > 0) egress.sendKeepalive();
     } else {
       const socket = this.sockets.get(io.socket);
-      if (!socket) throw new Error(`port ${name}: no socket ${io.socket}`);
+      if (!(socket instanceof VxlanSocket || socket instanceof DgramVxlanSocket)) throw new Error(`port ${name}: no VXLAN socket ${io.socket}`);
       socket.demux.add(io.remote, io.vni, id);
       const addr = new Uint8Array(ADDR_ENTRY);
       encodeAddr(addr, 0, io.remote, io.remotePort);
@@ -147,12 +171,38 @@ export class Dataplane {
       this.truncatedSeen.delete(a.fdPort);
     }
     if (a.vxlan) a.vxlan.socket.demux.remove(a.vxlan.remote, a.vxlan.vni);
+    if (a.eoip) {
+      a.eoip.socket.demux.remove(a.eoip.remote, a.eoip.tunnelId);
+      a.eoip.socket.alive[id] = 0;
+    }
     this.attached.delete(id);
   }
 
-  /** Once a second: age the table, and count frames that did not fit a slot as malformed. */
+  /** An EoIP port's liveness changed: floods and forwarding follow, the control thread is told. */
+  private setAlive(id: number, up: boolean): void {
+    const a = this.attached.get(id);
+    if (!a?.eoip) return;
+    a.eoip.socket.alive[id] = up ? 1 : 0;
+    this.core.setPortUp(id, up);
+    this.opts.events({ event: 'port-liveness', id, name: this.specs.get(id)?.name ?? String(id), up });
+  }
+
+  /**
+   * Once a second: age the table, count frames that did not fit a slot as malformed, send
+   * EoIP keepalives that are due and take down EoIP ports whose peer went silent.
+   */
   tick(): void {
-    this.core.fdb.age(this.clock());
+    const now = this.clock();
+    this.core.fdb.age(now);
+    for (const [id, a] of this.attached) {
+      const e = a.eoip;
+      if (!e) continue;
+      if (e.keepaliveS > 0 && now - e.lastKeepalive >= e.keepaliveS) {
+        e.lastKeepalive = now;
+        e.egress.sendKeepalive();
+      }
+      if (e.socket.alive[id] === 1 && now - e.socket.lastRx[id]! >= e.timeoutS) this.setAlive(id, false);
+    }
     for (const [id, a] of this.attached) if (a.fdPort) this.collectTruncated(a.fdPort, id);
     for (const s of this.sockets.values()) this.collectTruncated(s, s.slot);
   }

@@ -10,7 +10,9 @@ export type PortIo =
   /** A TAP device ('stream') or an AF_PACKET socket ('dgram') of its own. */
   | { kind: 'fd'; fd: number; io: IoKind; mtu: number }
   /** A VXLAN tunnel through a shared UDP socket. */
-  | { kind: 'vxlan'; socket: string; remote: string; remotePort: number; vni: number };
+  | { kind: 'vxlan'; socket: string; remote: string; remotePort: number; vni: number }
+  /** A MikroTik EoIP tunnel through a shared raw socket, with keepalives and liveness. */
+  | { kind: 'eoip'; socket: string; remote: string; tunnelId: number; keepaliveS: number; timeoutS: number };
 
 export interface PortSpec {
   id: number;
@@ -29,7 +31,8 @@ export interface PortSpec {
  */
 export type SocketSpec =
   | { key: string; type: 'vxlan'; transport: 'native'; fd: number; slot: number }
-  | { key: string; type: 'vxlan'; transport: 'dgram'; family: 4 | 6; address: string; port: number; slot: number };
+  | { key: string; type: 'vxlan'; transport: 'dgram'; family: 4 | 6; address: string; port: number; slot: number }
+  | { key: string; type: 'eoip'; family: 4 | 6; fd: number; slot: number };
 
 export interface FabricSpec {
   agingS: number;

@@ -3,6 +3,7 @@
 //   frame-tool.mjs send IFACE            frames as a JSON array of hex strings on stdin
 //   frame-tool.mjs capture IFACE MS      prints the frames seen in MS milliseconds (JSON hex array)
 //   frame-tool.mjs udp SRC DST PORT      datagrams as a JSON array of hex strings on stdin
+//   frame-tool.mjs raw SRC DST PROTO     raw IPv4 payloads of protocol PROTO (JSON hex array on stdin)
 // It uses the project's native addon (built to native/build/Release) for AF_PACKET.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -56,7 +57,24 @@ if (cmd === 'send') {
     for (const h of input()) await new Promise((r) => sock.send(Buffer.from(h, 'hex'), Number(port), dst, r));
     sock.close();
   });
+} else if (cmd === 'raw') {
+  // raw IP packets of protocol PROTO (payload only; the kernel adds the IP header)
+  const [src, dst, proto] = args;
+  const family = dst.includes(':') ? 6 : 4;
+  const fd = native.rawOpen(family, Number(proto), src, {});
+  const table = new Uint8Array(32);
+  table[0] = family === 4 ? 2 : 10;
+  if (family === 4) dst.split('.').forEach((o, i) => (table[4 + i] = Number(o)));
+  else throw new Error('raw: IPv4 only');
+  const result = new Int32Array(2);
+  let sent = 0;
+  for (const h of input()) {
+    const b = Buffer.from(h, 'hex');
+    sent += native.send(fd, 'dgram', b, Uint32Array.of(0, b.length, 0, 0, 0), 1, table, result);
+  }
+  native.close(fd);
+  process.stdout.write(JSON.stringify({ sent }) + '\n');
 } else {
-  process.stderr.write('usage: frame-tool.mjs send IFACE | capture IFACE MS | udp SRC DST PORT\n');
+  process.stderr.write('usage: frame-tool.mjs send IFACE | capture IFACE MS | udp SRC DST PORT | raw SRC DST PROTO\n');
   process.exit(2);
 }
