@@ -7,7 +7,8 @@
         "ix_addr.c",
         "ix_ctl.c",
         "ix_poller.c",
-        "ix_send.c"
+        "ix_send.c",
+        "ix_offload.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],

@@ -28,7 +28,7 @@
 typedef struct ix_instance {
   /* Transmit scratch, grown on demand (only when a batch larger than ever before arrives). */
   struct mmsghdr *tx_msgs;
-  struct iovec *tx_iov; /* two per message: header, frame */
+  struct iovec *tx_iov; /* three per message: virtio header (AF_PACKET), header, frame */
   struct sockaddr_storage *tx_names;
   uint32_t tx_cap;
   /* One bit per fd that has an open Poller in this environment (libuv allows one watcher per fd
@@ -61,6 +61,47 @@ int ix_opt_value(napi_env env, napi_value obj, const char *key, napi_value *out)
 int ix_get_bytes(napi_env env, napi_value v, const char *what, uint8_t **data, size_t *len);
 int ix_get_u32array(napi_env env, napi_value v, const char *what, uint32_t **data, size_t *len);
 int ix_get_i32array(napi_env env, napi_value v, const char *what, int32_t **data, size_t *len);
+
+/*
+ * virtio_net_hdr as AF_PACKET (PACKET_VNET_HDR) reads and writes it: 10 bytes in front of every
+ * frame, legacy virtio byte order = host byte order. Constants from <linux/virtio_net.h>; the
+ * UDP_L4 type (kernel >= 6.2 delivers it) is missing from older userspace headers.
+ */
+#include <linux/virtio_net.h>
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+#define IX_VNET_HDR_LEN 10
+#define IX_VNET_F_NEEDS_CSUM VIRTIO_NET_HDR_F_NEEDS_CSUM
+#define IX_GSO_NONE VIRTIO_NET_HDR_GSO_NONE
+#define IX_GSO_TCPV4 VIRTIO_NET_HDR_GSO_TCPV4
+#define IX_GSO_TCPV6 VIRTIO_NET_HDR_GSO_TCPV6
+#define IX_GSO_UDP_L4 VIRTIO_NET_HDR_GSO_UDP_L4
+#define IX_GSO_ECN VIRTIO_NET_HDR_GSO_ECN
+
+typedef struct ix_vnet_hdr {
+  uint8_t flags;
+  uint8_t gso_type;
+  uint16_t hdr_len;
+  uint16_t gso_size;
+  uint16_t csum_start;
+  uint16_t csum_offset;
+} ix_vnet_hdr;
+_Static_assert(sizeof(ix_vnet_hdr) == IX_VNET_HDR_LEN, "virtio_net_hdr is 10 bytes");
+
+/* A parsed GSO super-packet (offsets into the frame as received, without a re-inserted tag). */
+typedef struct ix_gso_info {
+  uint32_t l3, l4, hlen; /* IP header, TCP/UDP header, first payload byte */
+  uint32_t len;          /* frame length without trailing padding */
+  uint32_t gso_size, nseg;
+  uint8_t v6, proto;
+} ix_gso_info;
+
+/* Offload completion (ix_offload.c). */
+int ix_csum_complete(uint8_t *frame, uint32_t len, uint32_t start, uint32_t offset);
+int ix_gso_parse(const uint8_t *frame, uint32_t len, const ix_vnet_hdr *vh, ix_gso_info *gi);
+uint32_t ix_copy_frame(uint8_t *dst, const uint8_t *src, uint32_t n, const uint8_t *tag);
+uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *frame, const ix_gso_info *gi, uint32_t k, const uint8_t *tag);
 
 /* Socket buffer sizing shared by the openers (ix_ctl.c). */
 void ix_set_bufs(int fd);

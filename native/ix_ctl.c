@@ -187,6 +187,12 @@ static napi_value js_packet_open(napi_env env, napi_callback_info info) {
     return fail_close(env, fd, errno, "setsockopt(PACKET_IGNORE_OUTGOING)", name);
   if (setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one) < 0)
     return fail_close(env, fd, errno, "setsockopt(PACKET_AUXDATA)", name);
+  /* Every frame is read and written with a virtio_net_hdr in front, so offloaded packets
+   * (CHECKSUM_PARTIAL, GSO/GRO super-packets) can be completed in software by the Poller
+   * (ix_poller.c) instead of being forwarded with a bad checksum or truncated. Must be set before
+   * any ring is set up; we set it before bind so no frame is ever queued without the header. */
+  if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0)
+    return fail_close(env, fd, errno, "setsockopt(PACKET_VNET_HDR)", name);
   ix_set_bufs(fd);
 
   memset(&sll, 0, sizeof sll);

@@ -4,7 +4,9 @@
  *   send(fd, kind, slab, desc, count, addrs, result) -> accepted
  *
  * desc holds IX_DESC_STRIDE u32 per message: [frameOffset, frameLength, headerOffset,
- * headerLength, addrIndex]; header and frame go out as one two-entry iovec (header first).
+ * headerLength, addrIndex]; header and frame go out as one iovec (header first). On an AF_PACKET
+ * socket with PACKET_VNET_HDR (every packetOpen socket) a zeroed virtio_net_hdr (no offload) is
+ * prepended as a third, first iovec entry, so callers never see or build it.
  * 'dgram' uses sendmmsg (addrs selects the destination unless the socket is AF_PACKET or addrs
  * is null), 'stream' uses one writev per message (TAP). Stops at EAGAIN/ENOBUFS; other
  * per-message errors skip that message and are reported in result = [errorCount, lastErrno].
@@ -19,6 +21,10 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <linux/if_packet.h>
+
+/* virtio_net_hdr for frames we transmit: no checksum offload, no GSO. Never written. */
+static uint8_t zero_vnet[IX_VNET_HDR_LEN];
 
 static int grow(ix_instance *inst, uint32_t need) {
   struct mmsghdr *m;
@@ -30,7 +36,7 @@ static int grow(ix_instance *inst, uint32_t need) {
   m = realloc(inst->tx_msgs, (size_t)cap * sizeof *m);
   if (m == NULL) return -1;
   inst->tx_msgs = m;
-  v = realloc(inst->tx_iov, (size_t)cap * 2 * sizeof *v);
+  v = realloc(inst->tx_iov, (size_t)cap * 3 * sizeof *v);
   if (v == NULL) return -1;
   inst->tx_iov = v;
   n = realloc(inst->tx_names, (size_t)cap * sizeof *n);
@@ -69,7 +75,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t slab_len, desc_len, addrs_len = 0, res_len = 0;
   uint32_t *desc, count, i, accepted = 0, errors = 0;
   int32_t *result = NULL;
-  int last_err = 0, dgram, use_names = 0;
+  int last_err = 0, dgram, use_names = 0, vnet = 0;
 
   IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   IX_NAPI(env, napi_get_instance_data(env, (void **)&inst));
@@ -92,19 +98,27 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   if (count == 0) goto done;
   if (grow(inst, count) != 0) return ix_throw_errno(env, ENOMEM, "send", NULL);
 
-  if (dgram && addrs != NULL) {
-    int domain = 0;
-    socklen_t dl = sizeof domain;
-    /* One cheap getsockopt per batch so AF_PACKET sockets ignore the address table. */
-    use_names = !(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) == 0 && domain == AF_PACKET);
+  if (dgram) {
+    /* One cheap getsockopt per batch: it succeeds only on AF_PACKET sockets (other families answer
+     * ENOPROTOOPT/EOPNOTSUPP for SOL_PACKET), which ignore the address table and may need the
+     * virtio header. */
+    int v = 0;
+    socklen_t vl = sizeof v;
+    if (getsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &v, &vl) == 0) vnet = v != 0;
+    else use_names = addrs != NULL;
   }
 
   /* Validate and build every message first: a bad descriptor is a bug, not a drop. */
   for (i = 0; i < count; i++) {
     const uint32_t *d = desc + (size_t)i * IX_DESC_STRIDE;
-    struct iovec *iov = inst->tx_iov + (size_t)i * 2;
+    struct iovec *iov = inst->tx_iov + (size_t)i * 3;
     struct msghdr *mh = &inst->tx_msgs[i].msg_hdr;
     int n = 0;
+    if (vnet) {
+      iov[n].iov_base = zero_vnet;
+      iov[n].iov_len = IX_VNET_HDR_LEN;
+      n++;
+    }
     if ((uint64_t)d[0] + d[1] > slab_len || (uint64_t)d[2] + d[3] > slab_len) {
       char msg[96];
       snprintf(msg, sizeof msg, "desc[%u] points outside the slab", i);
@@ -115,7 +129,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       iov[n].iov_len = d[3];
       n++;
     }
-    if (d[1] != 0 || n == 0) {
+    if (d[1] != 0 || n == vnet) {
       iov[n].iov_base = slab + d[0];
       iov[n].iov_len = d[1];
       n++;

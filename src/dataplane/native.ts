@@ -68,7 +68,8 @@ export interface RawOpenOptions {
 export interface PollerOptions {
   /** Bytes per slot in the slab; frame i of a batch is received at i*slotSize + headroom. */
   slotSize: number;
-  /** Bytes kept free before each frame (>= 4 for AF_PACKET sockets). */
+  /** Bytes kept free before each frame (>= 4 for AF_PACKET sockets; >= 10 lets the kernel put
+   *  packetOpen's virtio header there, which is cheaper than a separate buffer). */
   headroom: number;
   /** Frames per batch, 1..1024. The slab must hold maxBatch * slotSize bytes. */
   maxBatch: number;
@@ -91,6 +92,15 @@ export interface PollerStats {
   truncated: number;
   /** Receive errors (transient and fatal). */
   errors: number;
+  /** AF_PACKET: CHECKSUM_PARTIAL frames whose TCP/UDP checksum was completed in software. */
+  csumFixed: number;
+  /** AF_PACKET: GSO/GRO super-packets cut into segments. */
+  gsoSegmented: number;
+  /** AF_PACKET: frames produced by segmentation (each also counts in `frames`). */
+  gsoSegments: number;
+  /** AF_PACKET: super-packets dropped because they could not be segmented (unknown GSO type,
+   *  tunnel-encapsulated, malformed, or a segment larger than the slot). */
+  gsoDropped: number;
 }
 
 /**
@@ -141,6 +151,10 @@ export interface NativeAddon {
    * AF_PACKET SOCK_RAW ETH_P_ALL bound to `ifname`, promiscuous, PACKET_IGNORE_OUTGOING,
    * PACKET_AUXDATA (VLAN tags re-inserted on receive), non-blocking. Works on a down interface
    * (frames flow once it is up).
+   * Also PACKET_VNET_HDR: a Poller on this socket completes CHECKSUM_PARTIAL checksums and cuts
+   * GSO/GRO super-packets (TCPv4/v6, UDP L4, up to 64 KiB) into MSS-sized frames in native code,
+   * and send() prepends the (zeroed) virtio header; JS never sees it (see PollerStats).
+   * Do not read or write this fd other than through Poller and send().
    */
   packetOpen(ifname: string): number;
   /** Non-blocking UDP socket bound to address:port ('' = wildcard; IPv6 sets IPV6_V6ONLY). */

@@ -79,7 +79,16 @@ t.test('Poller argument validation', async (t) => {
   const p = new Poller(fd, 'dgram', slab, ok, cb);
   t.equal(p.fd, fd);
   t.equal(p.active, false);
-  t.same(p.stats(), { batches: 0, frames: 0, truncated: 0, errors: 0 });
+  t.same(p.stats(), {
+    batches: 0,
+    frames: 0,
+    truncated: 0,
+    errors: 0,
+    csumFixed: 0,
+    gsoSegmented: 0,
+    gsoSegments: 0,
+    gsoDropped: 0,
+  });
   p.close();
   p.close();
   p.stop();
