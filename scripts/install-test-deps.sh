@@ -8,6 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 packages=(
   iproute2 iputils-ping    # namespaces, veth, kernel vxlan, ping
+  ethtool                  # offloads on veth members (native offload tests)
   tshark tcpdump           # dissect what we send; count frames on the wire
   iperf3                   # throughput between members
   openvpn                  # OpenVPN members (server and client)

@@ -12,6 +12,20 @@ if (!process.env.IXFABRIC_SKIP_BUILD) {
   }
 }
 
+// End-to-end tests name their namespaces ixt-*; remove any left by a test file that was
+// killed before its teardown ran (a timeout), before and after the run.
+function sweepNamespaces() {
+  const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  for (const line of (r.stdout ?? '').split('\n')) {
+    const ns = line.split(' ')[0];
+    if (!ns || !ns.startsWith('ixt-')) continue;
+    const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.trim().split(/\s+/).filter(Boolean);
+    for (const pid of pids) spawnSync('kill', ['-9', pid]);
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+sweepNamespaces();
+
 const args = process.argv.slice(2);
 const tap = spawn('npx', ['tap', '--reporter=tap', ...args], {
   stdio: ['ignore', 'pipe', 'inherit'],
@@ -51,6 +65,7 @@ tap.stdout.on('data', (chunk) => {
   parser.write(chunk);
 });
 tap.on('close', (code) => {
+  sweepNamespaces();
   parser.end();
   if (code !== 0 && failed === 0) failed = 1;
   console.log(`\n${passed} passed, ${failed} failed`);

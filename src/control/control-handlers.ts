@@ -116,5 +116,5 @@ export function createHandlers(s: DaemonState): ControlHandler {
 }
 
 function counterFields(c: ReturnType<DataplaneClient['counters']['port']>) {
-  return { rx_packets: c.rx_packets, tx_packets: c.tx_packets, rx_bytes: c.rx_bytes, tx_bytes: c.tx_bytes, drops: c.drops };
+  return { rx_packets: c.rx_packets, tx_packets: c.tx_packets, rx_bytes: c.rx_bytes, tx_bytes: c.tx_bytes, drops: c.drops, flood_packets: c.flood_packets };
 }

@@ -18,6 +18,7 @@ import { ControlServer } from './control-server.js';
 import { createLogger, type Logger } from './log.js';
 import { createRegistry, serveMetrics } from './metrics.js';
 import { PortManager } from './port-manager.js';
+import { routeServerCommands } from './rs-commands.js';
 import { fabricSpec } from './port-plan.js';
 import { SdNotify } from './sd-notify.js';
 
@@ -103,6 +104,7 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
     dp,
     reload: () => reload(),
   };
+  state.extra = { ...routeServerCommands(() => state.config) };
   let reloading: Promise<PortDiff> | null = null;
   async function reload(): Promise<PortDiff> {
     if (reloading) return reloading;
@@ -127,10 +129,9 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
     return reloading;
   }
 
-  const diff = await pm.apply(config);
+  const diff = await pm.apply(config, () => restoreSnapshot(dp, config, log));
   pm.startWatching();
   log.info({ ports: diff.added.length, path }, 'ports opened');
-  await restoreSnapshot(dp, config, log);
 
   const server = new ControlServer({
     path: config.control.socket,

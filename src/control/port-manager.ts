@@ -76,12 +76,16 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     return run;
   }
 
-  /** Applies a config: the first call opens everything, later calls apply the difference. */
-  apply(next: Config): Promise<PortDiff> {
-    return this.serial(() => this.applyNow(next));
+  /**
+   * Applies a config: the first call opens everything, later calls apply the difference.
+   * `beforeAttach` runs once the new ports exist in the dataplane but before any of them
+   * carries traffic (the daemon restores its FDB snapshot there).
+   */
+  apply(next: Config, beforeAttach?: () => Promise<void>): Promise<PortDiff> {
+    return this.serial(() => this.applyNow(next, beforeAttach));
   }
 
-  private async applyNow(next: Config): Promise<PortDiff> {
+  private async applyNow(next: Config, beforeAttach?: () => Promise<void>): Promise<PortDiff> {
     const empty = { ...next, ports: [] } as Config;
     const diff = diffPorts(this.config ?? empty, next);
     const byName = new Map(next.ports.map((p) => [p.name, p]));
@@ -95,7 +99,10 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
       diff.changed.push(name);
     }
     for (const name of diff.changed) await this.updatePort(byName.get(name)!);
-    for (const name of diff.added) await this.addPort(byName.get(name)!);
+    const added: ManagedPort[] = [];
+    for (const name of diff.added) added.push(await this.addPort(byName.get(name)!));
+    await beforeAttach?.();
+    for (const p of added) await this.attach(p);
     await this.closeUnusedSockets();
     return diff;
   }
@@ -137,11 +144,12 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     return { id: p.id, name: p.name, policy: portPolicy(p.config), group: portGroup(p.config), staticMacs: staticMacs(p.config, member), io };
   }
 
-  private async addPort(cfg: PortConfig): Promise<void> {
+  /** Registers a port with the dataplane, not yet attached to its device. */
+  private async addPort(cfg: PortConfig): Promise<ManagedPort> {
     const p: ManagedPort = { name: cfg.name, id: this.allocId(), config: cfg, state: 'down', reason: 'starting', fd: null, ifindex: 0, ioKey: this.ioKey(cfg), attached: false, since: Date.now() };
     this.ports.set(cfg.name, p);
     await this.dp.setPort(this.spec(p, null));
-    await this.attach(p);
+    return p;
   }
 
   private async updatePort(cfg: PortConfig): Promise<void> {
@@ -315,7 +323,10 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     }
     const p = [...this.ports.values()].find((x) => x.id === e.id);
     if (!p) return;
-    if (e.event === 'port-error') {
+    if (e.event === 'drop') {
+      const total = this.dp.counters.port(p.id).drops[e.reason] ?? 0;
+      this.log.warn({ port: p.name, member_asn: p.config.memberAsn, reason: e.reason, ...e.frame, dropped_total: total }, 'frame dropped (first of this port and reason this minute)');
+    } else if (e.event === 'port-error') {
       this.release(p);
       this.setState(p, 'down', `device error (errno ${e.errno})`);
     } else if (p.attached && p.config.type === 'eoip') {

@@ -7,7 +7,8 @@ import { parseIpv4Address, parseIpv6Address } from '../encap/ip.js';
 import { parseMac } from '../encap/mac.js';
 import { encodeFdbSnapshot, restoreFdbSnapshot, type RestoreResult } from '../fdb/fdb-snapshot.js';
 import { C_DROPS, type Counters } from './counters.js';
-import { R_MALFORMED } from './drop-reasons.js';
+import { R_MALFORMED, reasonName } from './drop-reasons.js';
+import { summariseFrame } from './frame-summary.js';
 import { BATCH, FdPort } from './fd-port.js';
 import { Forwarder } from './forwarder.js';
 import { encodeAddr, type NativeAddon } from './native.js';
@@ -26,7 +27,9 @@ export type DataplaneEvent =
   | { event: 'port-error'; id: number; name: string; errno: number }
   | { event: 'socket-error'; key: string; errno: number }
   /** An EoIP port's peer went silent (up: false) or spoke again (up: true). */
-  | { event: 'port-liveness'; id: number; name: string; up: boolean };
+  | { event: 'port-liveness'; id: number; name: string; up: boolean }
+  /** The first drop of a (port, reason) in a minute, for the log. */
+  | { event: 'drop'; id: number; name: string; reason: string; frame: Record<string, string | number> };
 
 export interface DataplaneOptions {
   maxPorts: number;
@@ -66,6 +69,8 @@ export class Dataplane {
     });
     this.forwarder = new Forwarder(this.core, BATCH);
     this.installBindings(opts.fabric);
+    this.core.onDropSample = (id, reason, slab, off, len) =>
+      opts.events({ event: 'drop', id, name: this.specs.get(id)?.name ?? String(id), reason: reasonName(reason) ?? String(reason), frame: summariseFrame(slab, off, len) });
   }
 
   /** Applies fabric-wide settings; the table keeps its entries. */
@@ -224,15 +229,15 @@ export class Dataplane {
     const kinds = new Uint8Array(n);
     const ages = new Float32Array(n);
     let k = 0;
-    for (const e of this.core.fdb.entries()) {
-      if (filter.port !== undefined && e.port !== filter.port) continue;
-      if (filter.mac !== undefined && e.mac !== filter.mac) continue;
+    this.core.fdb.forEach((e) => {
+      if (filter.port !== undefined && e.port !== filter.port) return;
+      if (filter.mac !== undefined && e.mac !== filter.mac) return;
       macs[k] = e.mac;
       ports[k] = e.port;
       kinds[k] = e.kind;
       ages[k] = Math.max(0, now - e.lastSeen);
       k++;
-    }
+    });
     return { macs: macs.slice(0, k), ports: ports.slice(0, k), kinds: kinds.slice(0, k), ages: ages.slice(0, k) };
   }
 

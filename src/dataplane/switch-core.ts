@@ -24,6 +24,7 @@ import {
   R_SPLIT_HORIZON,
   R_SRC_MAC,
   R_UNKNOWN_TUNNEL,
+  REASON_COUNT,
 } from './drop-reasons.js';
 import type { FrameBatch } from './frame-batch.js';
 import { IngressPolicy, SEEN_ARP, SEEN_ND, SEEN_OTHER } from './ingress-policy.js';
@@ -73,6 +74,13 @@ export class SwitchCore {
   /** Per frame of the last batch: drop reason code when egress is EGRESS_DROP. */
   readonly reasons: Uint8Array;
   arpNdProxy: boolean;
+  /**
+   * Called for the first drop of each (port, reason) in every `dropSampleS` seconds, with the
+   * frame, so the control thread can log what was dropped without a line per frame.
+   */
+  onDropSample: ((port: number, reason: number, slab: Buffer, off: number, len: number) => void) | null = null;
+  dropSampleS = 60;
+  private readonly dropSampleNext: Float64Array;
   private readonly ports: (CorePort | undefined)[] = [];
   private floodLists: Int32Array[] = [];
   private readonly buckets: TokenBuckets;
@@ -87,6 +95,7 @@ export class SwitchCore {
     this.egress = new Int32Array(cap);
     this.reasons = new Uint8Array(cap);
     this.buckets = new TokenBuckets(this.maxPorts);
+    this.dropSampleNext = new Float64Array(this.maxPorts * REASON_COUNT);
     this.arpNdProxy = opts.arpNdProxy ?? false;
     this.policy.dissectTrunks = this.arpNdProxy;
   }
@@ -109,6 +118,7 @@ export class SwitchCore {
   removePort(id: number): number {
     if (!this.ports[id]) return 0;
     this.ports[id] = undefined;
+    this.dropSampleNext.fill(0, id * REASON_COUNT, (id + 1) * REASON_COUNT);
     const flushed = this.fdb.forgetPort(id, 4);
     this.rebuildFloodLists();
     return flushed;
@@ -192,8 +202,16 @@ export class SwitchCore {
       }
       egress[i] = out;
       reasons[i] = reason;
-      if (reason !== R_NONE) v[b + C_DROPS + reason - 1]!++;
-      else if (out === EGRESS_FLOOD) v[b + C_FLOOD_PACKETS]!++;
+      if (reason !== R_NONE) {
+        v[b + C_DROPS + reason - 1]!++;
+        if (this.onDropSample !== null) {
+          const k = inPort * REASON_COUNT + reason - 1;
+          if (now >= this.dropSampleNext[k]!) {
+            this.dropSampleNext[k] = now + this.dropSampleS;
+            this.onDropSample(inPort, reason, slab, off, len);
+          }
+        }
+      } else if (out === EGRESS_FLOOD) v[b + C_FLOOD_PACKETS]!++;
     }
   }
 

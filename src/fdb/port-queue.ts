@@ -38,6 +38,11 @@ export class PortQueue {
     return undefined;
   }
 
+  /** Calls `fn` for every entry on the port, oldest first (no copy). */
+  forEach(fn: (e: FdbEntry) => void): void {
+    for (let i = this.head; i < this.items.length; i++) if (this.items[i]!.stamp === this.stamps[i]) fn(this.items[i]!);
+  }
+
   /** A copy of the entries on the port, oldest first. */
   entries(): FdbEntry[] {
     const out: FdbEntry[] = [];

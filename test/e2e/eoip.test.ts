@@ -4,7 +4,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Lab, frameTool, sleep, waitFor } from '../helpers/netns.js';
+import { Lab, exited, frameTool, sleep, waitFor } from '../helpers/netns.js';
 import { Daemon } from '../helpers/daemon.js';
 import { repoRoot } from '../helpers/paths.js';
 import { writeEoipV4Header } from '../../src/encap/eoip.js';
@@ -159,7 +159,7 @@ t.test('adding or removing one EoIP member never disturbs the others', async (t)
   await sleep(500);
   lab.file('ixfabric.yaml', config(true));
   t.same(daemon.ctl('reload').added, ['as64801-eoip'], 'E4 added back');
-  await new Promise((r) => pinger.on('exit', r));
+  await exited(pinger);
   t.match(out, / 0% packet loss/, 'E6 lost nothing meanwhile');
   await waitFor('E4 up again', () => daemon.port('as64801-eoip').state === 'up', 5000);
   t.ok(ping(e4, '192.0.2.53'), 'E4 works again');

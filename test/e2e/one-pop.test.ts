@@ -172,6 +172,12 @@ t.test('hygiene: frames a member must not send never reach the others and are co
   const expected: Record<string, number> = {};
   for (const [reason] of frames) expected[reason] = (expected[reason] ?? 0) + 1;
   for (const [reason, n] of Object.entries(expected)) t.equal((after[reason] ?? 0) - (before[reason] ?? 0), n, `${reason} +${n}`);
+  // the first spoof of a port per minute is logged with the MAC and the address it claimed
+  const spoof = await waitFor('the arp_spoof log line', () =>
+    daemon.logText().split('\n').filter((l) => l.includes('"reason":"arp_spoof"')).map((l) => JSON.parse(l)).find((l) => l.port === portOf('C')), 3000);
+  t.equal(spoof.src_mac, C.mac, 'logged with the source MAC');
+  t.equal(spoof.arp_sender_ip, members.A.v4, 'and the address it claimed');
+  t.equal(spoof.level, 'warn');
 });
 
 t.test('malformed and unknown VXLAN input is counted and disturbs nothing', async (t) => {

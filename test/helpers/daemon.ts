@@ -16,13 +16,14 @@ export class Daemon {
     readonly config: string,
     readonly name = 'pop',
     private readonly extraArgs: string[] = [],
+    private readonly env?: Record<string, string>,
   ) {
     this.socket = join(lab.dir, `${name}.sock`);
     this.log = join(lab.dir, `${name}.log`);
   }
 
   async start(): Promise<void> {
-    this.proc = this.lab.spawn(this.ns, [process.execPath, daemonBin, '--config', this.config, ...this.extraArgs], this.log);
+    this.proc = this.lab.spawn(this.ns, [process.execPath, daemonBin, '--config', this.config, ...this.extraArgs], this.log, this.env);
     await waitFor(`ixfabricd ${this.name} control socket`, () => {
       if (this.proc!.exitCode !== null) throw new Error(`ixfabricd exited ${this.proc!.exitCode}: ${this.logText()}`);
       return existsSync(this.socket) && this.ctlRaw(['status']).status === 0;

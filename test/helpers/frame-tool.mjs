@@ -4,6 +4,7 @@
 //   frame-tool.mjs capture IFACE MS      prints the frames seen in MS milliseconds (JSON hex array)
 //   frame-tool.mjs udp SRC DST PORT      datagrams as a JSON array of hex strings on stdin
 //   frame-tool.mjs raw SRC DST PROTO     raw IPv4 payloads of protocol PROTO (JSON hex array on stdin)
+//   frame-tool.mjs flood IFACE COUNT     COUNT copies of the frame on stdin, each with its own source MAC
 // It uses the project's native addon (built to native/build/Release) for AF_PACKET.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,36 @@ if (cmd === 'send') {
   }
   native.close(fd);
   process.stdout.write(JSON.stringify({ sent, errors: result[0], errno: result[1] }) + '\n');
+} else if (cmd === 'flood') {
+  // COUNT copies of the frame given on stdin, each from its own source MAC, in paced batches of 64
+  const [iface, count] = args;
+  const n = Number(count);
+  const fd = native.packetOpen(iface);
+  const frame = Buffer.from(JSON.parse(readFileSync(0, 'utf8'))[0], 'hex');
+  const slab = Buffer.alloc(64 * frame.length);
+  const desc = new Uint32Array(64 * 5);
+  const result = new Int32Array(2);
+  let sent = 0;
+  for (let base = 0; base < n; base += 64) {
+    const k = Math.min(64, n - base);
+    for (let i = 0; i < k; i++) {
+      const off = i * frame.length;
+      frame.copy(slab, off);
+      slab.writeUInt32BE(0x02000000 + base + i, off + 8); // source MAC 06:00:xx:xx:xx:xx varies
+      slab[off + 6] = 0x06;
+      desc.set([off, frame.length, 0, 0, 0], i * 5);
+    }
+    let done = 0;
+    while (done < k) {
+      const r = native.send(fd, 'dgram', slab, desc.subarray(done * 5), k - done, null, result);
+      done += r;
+      if (r === 0) await new Promise((res) => setTimeout(res, 1));
+    }
+    sent += k;
+    await new Promise((res) => setTimeout(res, 1)); // about 64,000 frames/s: no receiver overrun
+  }
+  native.close(fd);
+  process.stdout.write(JSON.stringify({ sent }) + '\n');
 } else if (cmd === 'capture') {
   const fd = native.packetOpen(args[0]);
   const slot = 10240;

@@ -1,7 +1,8 @@
 // Network-namespace labs for end-to-end tests. Every name starts with a prefix unique to the
 // run (namespaces, interfaces), and everything the lab made is removed in teardown, also when
 // a test fails: namespaces (which takes their interfaces with them), processes started in them,
-// temporary files.
+// temporary files. Namespaces are named `ixt-<prefix><name>`, so the test runner can also sweep
+// up after a test file that was killed before its teardown ran (see scripts/test.mjs).
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,9 +26,9 @@ export class Lab {
     process.once('exit', () => this.cleanup());
   }
 
-  /** A namespace named <prefix><name>, with loopback up. */
+  /** A namespace named ixt-<prefix><name>, with loopback up. */
   ns(name: string): string {
-    const full = `${this.prefix}${name}`;
+    const full = `${NS_MARK}${this.prefix}${name}`;
     if (!this.namespaces.includes(full)) {
       execFileSync('ip', ['netns', 'add', full]);
       this.namespaces.push(full);
@@ -64,8 +65,8 @@ export class Lab {
   }
 
   /** Starts a long-running command in a namespace; it is killed in teardown. */
-  spawn(ns: string, cmd: string[], logFile?: string): ChildProcess {
-    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(ns: string, cmd: string[], logFile?: string, env?: Record<string, string>): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, ...cmd], { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     if (logFile) {
       const chunks: Buffer[] = [];
       const save = (c: Buffer) => {
@@ -106,6 +107,9 @@ export class Lab {
   }
 }
 
+/** Every test namespace starts with this. */
+export const NS_MARK = 'ixt-';
+
 export const daemonBin = join(repoRoot, 'bin', 'ixfabricd.js');
 export const ctlBin = join(repoRoot, 'bin', 'ixfabricctl.js');
 export const frameTool = join(repoRoot, 'test', 'helpers', 'frame-tool.mjs');
@@ -128,4 +132,10 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(everyMs);
   }
+}
+
+/** Resolves when the child has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once('exit', () => r()));
 }
