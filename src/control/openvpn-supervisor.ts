@@ -16,7 +16,8 @@
 // - The tap is created by the supervisor as a persistent device (`ip tuntap add`), set up
 //   with MTU 1500, and opened by openvpn by name. When openvpn dies the device stays (its
 //   carrier goes down), so an AF_PACKET socket bound to it stays valid across restarts and
-//   the fabric port does not flap; `stop()` removes it. `tap: null` leaves the device to
+//   the fabric port does not flap; every restart re-creates it if it went missing (then its
+//   ifindex changes: re-attach); `stop()` removes it. `tap: null` leaves the device to
 //   openvpn (then it exists only while openvpn runs, and nobody sets it up).
 // - `state_dir/openvpn/<port>.pid` holds the running pid: an instance left behind by a daemon
 //   that was SIGKILLed (it would hold the UDP port and the tap) is stopped by the next start.
@@ -336,6 +337,26 @@ export class OpenvpnSupervisor extends EventEmitter<Events> {
     this.emit('state', s);
   }
 
+  /** A restart: the tap again first (an operator may have deleted it), then openvpn. */
+  private async respawn(gen: number): Promise<void> {
+    this.timer = null;
+    if (this.tap) {
+      try {
+        await this.tap.ensure(this.params.interface, MTU);
+      } catch (err) {
+        if (gen !== this.generation || !this.wanted) return;
+        this.opts.log.error({ port: this.name, interface: this.params.interface, err: (err as Error).message }, 'the tap cannot be made');
+        this.afterExit({ pid: 0, code: null, signal: null, uptimeMs: 0 });
+        return;
+      }
+      if (gen !== this.generation || !this.wanted) {
+        await this.tap.remove(this.params.interface).catch(() => undefined);
+        return;
+      }
+    }
+    this.spawnChild();
+  }
+
   private spawnChild(): void {
     this.timer = null;
     try {
@@ -444,7 +465,7 @@ export class OpenvpnSupervisor extends EventEmitter<Events> {
     this.emit('backoff', delay);
     const gen = this.generation;
     this.timer = setTimeout(() => {
-      if (gen === this.generation && this.wanted) this.spawnChild();
+      if (gen === this.generation && this.wanted) void this.respawn(gen);
     }, delay);
   }
 

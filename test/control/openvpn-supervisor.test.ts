@@ -213,6 +213,7 @@ t.test('a killed openvpn is restarted; a partial last line is still logged', asy
   const [second] = await respawn;
   t.not(second, first);
   t.equal(s.restarts, 1);
+  t.same(l.tapCalls, ['ensure ovpn1195 1500', 'ensure ovpn1195 1500'], 'the tap is ensured again before a restart');
   t.equal(s.state, 'running');
   await s.stop();
 
@@ -270,6 +271,29 @@ t.test('a missing binary backs off and logs; a failing tap rejects start()', asy
   await t.rejects(bad.start(), /not a tap device/);
   t.equal(bad.state, 'stopped');
   t.equal(bad.pid, null);
+
+  // the tap goes bad later: the restart backs off and says why
+  let broken = false;
+  const later = l.make('run', {
+    tap: {
+      ensure: async () => {
+        if (broken) throw new Error('ip tuntap add dev ovpn1195 mode tap: Operation not permitted');
+      },
+      remove: async () => undefined,
+    },
+  });
+  await later.start();
+  broken = true;
+  const first = later.pid!;
+  process.kill(first, 'SIGKILL');
+  await once(later, 'backoff');
+  await once(later, 'backoff');
+  t.ok(l.entries.some((e) => e.level === 'error' && e.msg === 'the tap cannot be made' && String(e.obj.err).includes('Operation not permitted')));
+  t.equal(later.state, 'backoff');
+  broken = false;
+  await once(later, 'spawn', 3000);
+  t.equal(later.state, 'running', 'and recovers once the tap can be made');
+  await later.stop();
 });
 
 t.test('instances get SIGTERM when the daemon process exits without stopping them', async (t) => {
