@@ -36,6 +36,7 @@ lab.ip(vx, 'link set u0 up');
 lab.ip(vx, 'route add 10.40.0.0/24 via 10.41.0.1'); // the POP's underlay address is 10.40.0.1
 lab.ip(vx, 'link add vx0 type vxlan id 501 remote 10.40.0.1 local 10.41.0.2 dstport 4789');
 lab.ip(vx, 'link set vx0 mtu 1450 address 02:00:00:00:05:03 up');
+lab.remoteLike(vx, 'vx0');
 lab.ip(vx, 'addr add 192.0.2.53/24 dev vx0');
 lab.veth(lab.ifname('c'), pop, 'c0', eth);
 lab.ip(eth, 'link set c0 address 02:00:00:00:05:04 up');

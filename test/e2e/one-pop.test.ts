@@ -38,6 +38,8 @@ lab.ip(ns.A, 'link set vx0 mtu 1450');
 lab.ip(ns.B, 'link add vx0 type vxlan id 102 remote fd00:10:2::1 local fd00:10:2::2 dstport 4789');
 lab.ip(ns.B, 'link set vx0 mtu 1450');
 lab.veth(lab.ifname('c'), pop, 'c0', ns.C);
+lab.remoteLike(ns.A, 'vx0');
+lab.remoteLike(ns.B, 'vx0');
 
 const config = lab.file(
   'ixfabric.yaml',
@@ -85,10 +87,7 @@ t.before(async () => {
   }
 });
 
-t.after(async () => {
-  const code = await daemon.stop();
-  t.equal(code, 0, 'graceful SIGTERM exits 0');
-});
+t.after(() => daemon.stop());
 
 function ping(from: Name, to: string, extra: string[] = []): boolean {
   const r = lab.run(ns[from], ['ping', '-c', '2', '-i', '0.2', '-W', '2', ...extra, to], { timeoutMs: 15_000 });
@@ -204,4 +203,10 @@ t.test('malformed and unknown VXLAN input is counted and disturbs nothing', asyn
   t.ok(ping('A', members.C.v4), 'A still reaches C');
   t.ok(ping('B', members.D.v6), 'B still reaches D');
   t.equal(daemon.port(portOf('A')).drops.unknown_tunnel ?? 0, 0, 'nothing blamed on the member port');
+});
+
+t.test('SIGTERM stops the daemon gracefully and removes its TAP', async (t) => {
+  t.equal(await daemon.stop(), 0, 'exit status 0');
+  t.match(daemon.logText(), /"msg":"stopped"/);
+  t.not(lab.run(ns.D, ['ip', 'link', 'show', dev.D]).status, 0, "the TAP the daemon created is gone (from D's namespace too)");
 });

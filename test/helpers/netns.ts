@@ -89,6 +89,16 @@ export class Lab {
     execFileSync('ip', argv);
   }
 
+  /**
+   * A member's kernel tunnel device in a namespace on this host hands the kernel TCP/UDP
+   * segments with the checksum left to offload (they never leave the host). A remote member's
+   * packets arrive checksummed, so the lab turns transmit checksum offload (and with it TSO)
+   * off on members' tunnel devices to behave like one.
+   */
+  remoteLike(ns: string, dev: string): void {
+    this.sh(ns, ['ethtool', '-K', dev, 'tx', 'off']);
+  }
+
   file(name: string, content: string): string {
     const p = join(this.dir, name);
     writeFileSync(p, content);
