@@ -10,6 +10,7 @@
 // `main(argv, env, io)` takes the arguments after the program name and returns the exit code,
 // so tests run it in-process; executed directly, this module runs it on process.argv.
 
+import { formatRouteServerStatus, type RouteServerStatus } from './rs-status.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
@@ -42,7 +43,7 @@ export const EXIT_DAEMON_ERROR = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_UNREACHABLE = 3;
 
-type Output = 'status' | 'ports' | 'members' | 'fdb' | 'flush' | 'reload' | 'text' | 'generic' | 'json';
+type Output = 'status' | 'ports' | 'members' | 'fdb' | 'flush' | 'reload' | 'text' | 'generic' | 'json' | 'rs-status';
 
 interface OptionSpec {
   /** Placeholder shown in the usage, e.g. NAME. */
@@ -107,7 +108,7 @@ export const COMMANDS: CommandSpec[] = [
   { words: ['rs', 'render'], cmd: 'rs.render', summary: 'print the route-server (BIRD) config', passthrough: true, output: 'text' },
   { words: ['rs', 'check'], cmd: 'rs.check', summary: 'check the rendered route-server config', passthrough: true, output: 'generic' },
   { words: ['rs', 'apply'], cmd: 'rs.apply', summary: 'render, check and apply the route-server config', passthrough: true, output: 'generic' },
-  { words: ['rs', 'status'], cmd: 'rs.status', summary: 'route-server sessions', passthrough: true, output: 'generic' },
+  { words: ['rs', 'status'], cmd: 'rs.status', summary: 'route-server sessions and route counts', passthrough: true, output: 'rs-status' },
   { words: ['ixf', 'export'], cmd: 'ixf.export', summary: 'IX-F member export (JSON)', passthrough: true, output: 'json' },
   {
     words: ['openvpn', 'client-config'],
@@ -117,6 +118,7 @@ export const COMMANDS: CommandSpec[] = [
     passthrough: true,
     output: 'text',
   },
+  { words: ['openvpn', 'status'], cmd: 'openvpn.status', summary: 'OpenVPN instances: state, pid, restarts, peer', passthrough: true, output: 'generic' },
 ];
 
 const GLOBAL_USAGE = 'Usage: ixfabricctl [--socket PATH] [--json] [--config PATH] COMMAND [ARGS...]';
@@ -377,6 +379,8 @@ function render(output: Output, result: unknown, fmt: FormatOptions): string {
       return typeof result === 'string' ? formatText(result) : `${JSON.stringify(result, null, 2)}\n`;
     case 'generic':
       return formatGeneric(result, fmt);
+    case 'rs-status':
+      return formatRouteServerStatus(result as RouteServerStatus);
   }
 }
 

@@ -19,6 +19,7 @@ import { createLogger, type Logger } from './log.js';
 import { createRegistry, serveMetrics } from './metrics.js';
 import { PortManager } from './port-manager.js';
 import { routeServerCommands } from './rs-commands.js';
+import { openvpnCommands } from './openvpn-commands.js';
 import { fabricSpec } from './port-plan.js';
 import { SdNotify } from './sd-notify.js';
 
@@ -104,7 +105,7 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
     dp,
     reload: () => reload(),
   };
-  state.extra = { ...routeServerCommands(() => state.config) };
+  state.extra = { ...routeServerCommands(() => state.config), ...openvpnCommands(() => state.config, () => pm.openvpnSupervisors()) };
   let reloading: Promise<PortDiff> | null = null;
   async function reload(): Promise<PortDiff> {
     if (reloading) return reloading;

@@ -76,11 +76,3 @@ export function openvpnCommands(
     },
   };
 }
-
-/** The brief's shape: `(config, stateDir) => (args) => text` for `openvpn.client-config` alone. */
-export function clientConfigCommand(config: Config | (() => Config), stateDir?: string): (args: Record<string, unknown>) => Promise<string> {
-  return (args) => {
-    const c = typeof config === 'function' ? config() : config;
-    return clientConfigText(stateDir === undefined ? c : { ...c, control: { ...c.control, stateDir } }, args);
-  };
-}

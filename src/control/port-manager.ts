@@ -16,6 +16,7 @@ import type { NativeAddon } from '../dataplane/native.js';
 import type { PortIo, PortSpec } from '../dataplane/port-spec.js';
 import type { Config, PortConfig, PortDiff } from './config-types.js';
 import { diffPorts } from './config-load.js';
+import { OpenvpnSupervisor } from './openvpn-supervisor.js';
 import { fabricSpec, ioFingerprint, portGroup, portPolicy, staticMacs, vxlanSocketKey } from './port-plan.js';
 
 export interface ManagedPort {
@@ -45,6 +46,7 @@ interface SharedSocket {
 export interface PortManagerLog {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 const MAX_PORTS = 4096;
@@ -52,6 +54,8 @@ const MAX_PORTS = 4096;
 export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   readonly ports = new Map<string, ManagedPort>();
   private readonly sockets = new Map<string, SharedSocket>();
+  /** One supervised openvpn per OpenVPN member port; the port attaches to its TAP. */
+  private readonly openvpn = new Map<string, OpenvpnSupervisor>();
   private readonly freeIds: number[] = [];
   private nextId = 1;
   private config: Config | null = null;
@@ -155,7 +159,10 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   private async updatePort(cfg: PortConfig): Promise<void> {
     const p = this.ports.get(cfg.name)!;
     const ioChanged = p.ioKey !== this.ioKey(cfg);
-    if (ioChanged) await this.detach(p, 'reconfiguring');
+    if (ioChanged) {
+      await this.detach(p, 'reconfiguring');
+      await this.stopSupervisor(p.name);
+    }
     p.config = cfg;
     p.ioKey = this.ioKey(cfg);
     if (ioChanged) await this.attach(p);
@@ -168,6 +175,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     if (!p) return;
     const flushed = await this.dp.removePort(p.id);
     this.release(p);
+    await this.stopSupervisor(name);
     this.ports.delete(name);
     this.freeIds.push(p.id);
     this.log.info({ port: name, fdb_flushed: flushed }, 'port removed');
@@ -217,8 +225,15 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
         case 'eoip':
           await this.useSocket(c);
           break;
-        default:
-          throw new Error(`connection type ${c.type} is not supported by this version`);
+        case 'openvpn': {
+          const sup = this.supervisor(p);
+          if (sup.state === 'stopped') await sup.start(); // its TAP exists and is up once this resolves
+          const idx = this.native.ifIndex(c.interface);
+          if (idx === 0) throw new Error(`TAP ${c.interface} of the openvpn instance does not exist`);
+          p.fd = this.native.packetOpen(c.interface);
+          p.ifindex = idx;
+          break;
+        }
       }
       await this.dp.setPort(this.spec(p, this.currentIo(p)));
       p.attached = true;
@@ -230,6 +245,30 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
       await this.dp.setPort(this.spec(p, null)).catch(() => undefined);
       this.setState(p, 'down', (err as Error).message);
     }
+  }
+
+  private supervisor(p: ManagedPort): OpenvpnSupervisor {
+    let sup = this.openvpn.get(p.name);
+    if (sup) return sup;
+    const c = p.config;
+    if (c.type !== 'openvpn' || !this.config) throw new Error(`${p.name} is not an OpenVPN port`);
+    const member = this.config.members.find((m) => m.asn === c.memberAsn);
+    sup = new OpenvpnSupervisor({ name: p.name, params: c, pop: this.config.pop, underlay: this.config.underlay, stateDir: this.config.control.stateDir, log: this.log, memberAsn: c.memberAsn, memberName: member?.name ?? null });
+    this.openvpn.set(p.name, sup);
+    return sup;
+  }
+
+  /** Stops a port's openvpn instance, if it has one (after the port let go of its TAP). */
+  private async stopSupervisor(name: string): Promise<void> {
+    const sup = this.openvpn.get(name);
+    if (!sup) return;
+    this.openvpn.delete(name);
+    await sup.stop();
+  }
+
+  /** The running openvpn supervisors, for `ixfabricctl openvpn status`. */
+  openvpnSupervisors(): Iterable<OpenvpnSupervisor> {
+    return this.openvpn.values();
   }
 
   /** Takes the port's I/O away from the dataplane, then closes what it owned. */
@@ -339,7 +378,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
   private async watch(): Promise<void> {
     for (const p of this.ports.values()) {
       const c = p.config;
-      if (p.attached && (c.type === 'ethernet' || c.type === 'l2' || c.type === 'zerotier')) {
+      if (p.attached && (c.type === 'ethernet' || c.type === 'l2' || c.type === 'zerotier' || c.type === 'openvpn')) {
         const idx = this.native.ifIndex(c.interface);
         if (idx !== p.ifindex) await this.detach(p, idx === 0 ? `interface ${c.interface} disappeared` : `interface ${c.interface} was re-created`);
       }

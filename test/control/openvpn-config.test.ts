@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseConfig } from '../../src/control/config-load.js';
 import type { Config, OpenvpnParams } from '../../src/control/config-types.js';
-import { clientConfigCommand, openvpnCommands, parseAsnArg } from '../../src/control/openvpn-commands.js';
+import { openvpnCommands, parseAsnArg } from '../../src/control/openvpn-commands.js';
 import { quoteArg, renderClientConfig, renderServerConfig, serverBinding } from '../../src/control/openvpn-config.js';
 import { ensurePopIdentity } from '../../src/control/openvpn-pki.js';
 import { OpenvpnSupervisor } from '../../src/control/openvpn-supervisor.js';
@@ -172,7 +172,6 @@ t.test('openvpn.client-config: the member, its POP fingerprint, errors', async (
   t.match(text, '\nremote 198.51.100.1 1195\nremote 2001:db8:100::1 1195\n');
   t.match(text, '\nifconfig 192.0.2.10 255.255.254.0\n');
   t.equal(await h['openvpn.client-config']!({ asn: 'AS64500' }), text, 'AS64500 as a string');
-  t.equal(await clientConfigCommand(c)({ asn: 64500 }), text, 'the (config) => (args) => text shape');
 
   const b = (await h['openvpn.client-config']!({ asn: 64501, port: 'two-b' })) as string;
   t.match(b, '\nremote 198.51.100.1 1197\n');
