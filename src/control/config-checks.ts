@@ -4,7 +4,7 @@
 // already failed their own check are undefined in the draft and skipped here.
 
 import { ipv4Broadcast, prefixContains, type IpAddress, type IpPrefix } from './config-address.js';
-import { connectionPop, knownPops, openvpnInterface, planPorts, type PlannedPort } from './config-ports.js';
+import { knownPops, openvpnInterface, planPorts, type PlannedPort } from './config-ports.js';
 import type { ReadContext } from './config-reader.js';
 import type { At, Draft, DraftMember } from './config-schema.js';
 import { checkRouteServer } from './rs-config.js';

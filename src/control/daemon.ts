@@ -5,7 +5,8 @@
 //   ixfabricd --config PATH [--pop NAME]      run in the foreground (systemd Type=notify)
 //   ixfabricd --config PATH --check           validate, print every error, exit 0 or 1
 
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.js';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,19 +37,6 @@ const SNAPSHOT_EVERY_MS = 60_000;
 
 export function version(): string {
   return (JSON.parse(readFileSync(join(findRepoRoot(import.meta.url), 'package.json'), 'utf8')) as { version: string }).version;
-}
-
-/** Writes `data` to `path` atomically: a temporary file in the same directory, fsync, rename. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 function load(path: string, pop: string | undefined): { config?: Config; errors?: string[] } {

@@ -51,20 +51,6 @@ export function openvpnDir(stateDir: string): string {
   return join(stateDir, PKI_DIR);
 }
 
-/** Writes a file atomically (temporary file in the same directory, fsync, rename) with `mode`. */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  chmodSync(tmp, mode);
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
-
 /** Lowercase colon-separated SHA256 fingerprint of a PEM certificate. */
 export function certificateFingerprint(pem: string | Buffer): string {
   return new X509Certificate(pem).fingerprint256.toLowerCase();

@@ -36,7 +36,8 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { OpenvpnParams } from './config-types.js';
 import { renderServerConfig } from './openvpn-config.js';
-import { ensurePopIdentity, openvpnDir, writeFileAtomic, type PopIdentity } from './openvpn-pki.js';
+import { ensurePopIdentity, openvpnDir, type PopIdentity } from './openvpn-pki.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 const run = promisify(execFile);
 

@@ -5,12 +5,12 @@
 // the config BIRD runs stay the same and the next apply tries again. When BIRD is not running
 // (no control socket), the new file stays: BIRD reads it when it starts.
 
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Config } from './config-types.js';
 import { runCommand, type CommandRunner } from './rs-command.js';
+import { tempPathBeside, writeFileAtomic, writeFileSynced } from './atomic-file.js';
 import { resolveIrr, type ResolveIrrOptions } from './rs-irr.js';
 import { renderRouteServer, type RouteServerInputs } from './rs-render.js';
 import { loadRoaFile } from './rs-rpki.js';
@@ -46,7 +46,7 @@ export async function checkRouteServerConfig(text: string, opts: { runner?: Comm
   const dir = mkdtempSync(join(tmpdir(), 'ixfabric-rs-'));
   const file = join(dir, 'bird.conf');
   try {
-    writeFile(file, text);
+    writeFileSynced(file, text);
     return await checkFile(file, opts.runner ?? runCommand, 'bird.conf');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -59,40 +59,11 @@ async function checkFile(file: string, runner: CommandRunner, shownAs: string): 
   return { ok: r.code === 0, output: output || (r.code === 0 ? '' : `bird -p exited with ${r.code}`) };
 }
 
-function writeFile(path: string, text: string): void {
-  const fd = openSync(path, 'w', 0o644);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 function readOrNull(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch {
     return null;
-  }
-}
-
-/** Writes `text` to a temporary file beside `path` and renames it over `path`. */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    writeFile(tmp, text);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    // Directory fsync is best effort (not every filesystem allows it).
   }
 }
 
@@ -147,9 +118,9 @@ export async function applyRouteServer(config: Config, opts: ApplyOptions = {}):
   const old = readOrNull(path);
   if (old === text) return { changed: false, path, configured: false, birdc: '', warnings };
 
-  const tmp = join(dirname(path), `.${basename(path)}.check-${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempPathBeside(path, 'check');
   try {
-    writeFile(tmp, text);
+    writeFileSynced(tmp, text);
     const check = await checkFile(tmp, runner, path);
     if (!check.ok) throw new RouteServerApplyError(`bird -p refused the rendered config; ${path} is unchanged`, check.output);
     renameSync(tmp, path);
@@ -168,6 +139,6 @@ export async function applyRouteServer(config: Config, opts: ApplyOptions = {}):
   }
   // BIRD refused it: put the previous file back so disk and running config agree.
   if (old === null) rmSync(path, { force: true });
-  else writeAtomic(path, old);
+  else writeFileAtomic(path, old);
   throw new RouteServerApplyError(`birdc configure failed; ${path} was restored`, said);
 }

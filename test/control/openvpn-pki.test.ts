@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { certificateFingerprint, ensurePopIdentity, openvpnDir, popCommonName, readPopIdentity, writeFileAtomic } from '../../src/control/openvpn-pki.js';
+import { certificateFingerprint, ensurePopIdentity, openvpnDir, popCommonName, readPopIdentity } from '../../src/control/openvpn-pki.js';
 
 function stateDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ixf-ovpn-pki-'));
@@ -91,14 +91,7 @@ t.test('openssl failing is reported with its message', async (t) => {
   t.same(readdirSync(openvpnDir(dir)), [], 'no partial files');
 });
 
-t.test('CN and atomic writes', async (t) => {
+t.test('CN', async (t) => {
   t.equal(popCommonName('fmt'), 'ixfabric-fmt');
   t.equal(popCommonName('a/b c'), 'ixfabric-a_b_c');
-  const dir = stateDir(t);
-  const f = join(dir, 'x.conf');
-  writeFileAtomic(f, 'one\n', 0o600);
-  writeFileAtomic(f, 'two\n', 0o600);
-  t.equal(readFileSync(f, 'utf8'), 'two\n');
-  t.equal(statSync(f).mode & 0o777, 0o600);
-  t.same(readdirSync(dir), ['x.conf']);
 });

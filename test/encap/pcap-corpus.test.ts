@@ -6,6 +6,8 @@
 // not skip, when they or the pcaps directory are missing.
 
 import t from 'tap';
+import { prng } from '../helpers/prng.js';
+import { pcapsDir, repoRoot } from '../helpers/paths.js';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -40,15 +42,6 @@ const HAND_VERIFIED: Record<string, { count: number; format: PcapFormat }> = {
   'arkime/ospf.pcap': { count: 394, format: 'pcap' },
 };
 
-function findRepoRoot(start: string): string {
-  for (let dir = start; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json above ${start}`);
-  }
-}
-
-const repoRoot = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
-const pcapsDir = resolve(repoRoot, '..', 'shared', 'pcaps');
 
 function walk(dir: string): string[] {
   const out: string[] = [];
@@ -144,17 +137,6 @@ async function tsharkFrames(path: string): Promise<TsharkFrame[]> {
 // ------------------------------------------------------------------------------------------------
 // Mutation testing
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { prng } from '../helpers/prng.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,17 +13,6 @@ import {
   type PcapWriteRecord,
 } from '../../src/encap/pcap-writer.js';
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomRecords(seed: number, n: number, nsec: boolean): Required<Omit<PcapWriteRecord, 'linkType'>>[] {
   const rnd = prng(seed);
