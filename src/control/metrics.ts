@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, collectDefaultMetrics, Registry } from 'prom-client';
 import type { Counters } from '../dataplane/counters.js';
-import { C_DROPS, C_FLOOD_PACKETS, C_RX_BYTES, C_RX_PACKETS, C_TX_BYTES, C_TX_PACKETS } from '../dataplane/counters.js';
+import { C_DROPS, C_FLOOD_PACKETS, C_RX_BYTES, C_RX_PACKETS, C_TX_BYTES, C_TX_PACKETS, G_NO_PORT, G_PROXY_REPLIES } from '../dataplane/counters.js';
 import { DROP_REASONS } from '../dataplane/drop-reasons.js';
 import { FDB_ENTRIES, FDB_EVICTED, FDB_LEARNED, FDB_MOVED } from '../fdb/fdb-stats.js';
 
@@ -73,6 +73,8 @@ export function createRegistry(src: MetricsSource): Registry {
   fdbCounter('ixfabric_fdb_learned_total', 'MACs learned.', FDB_LEARNED);
   fdbCounter('ixfabric_fdb_moves_total', 'MACs that moved to another port.', FDB_MOVED);
   fdbCounter('ixfabric_fdb_evictions_total', 'Entries evicted because the table was full (fair eviction).', FDB_EVICTED);
+  fdbCounter('ixfabric_arp_nd_proxy_replies_total', 'ARP requests and neighbour solicitations answered by the POP (fabric.arp_nd_proxy).', G_PROXY_REPLIES);
+  fdbCounter('ixfabric_orphan_frames_total', 'Frames received for a port that was being removed.', G_NO_PORT);
   return registry;
 }
 

@@ -17,9 +17,8 @@ export const PORT_STRIDE = C_DROPS + REASON_COUNT;
 
 /** Fabric-wide slots before the port slots: the FDB stats, then these. */
 export const G_PROXY_REPLIES = FDB_STATS_LEN;
-export const G_BATCHES = FDB_STATS_LEN + 1;
-/** Frames that arrived for a port id that no longer exists. */
-export const G_NO_PORT = FDB_STATS_LEN + 2;
+/** Frames that arrived for a port id that no longer exists (in flight while it was removed). */
+export const G_NO_PORT = FDB_STATS_LEN + 1;
 export const GLOBAL_LEN = FDB_STATS_LEN + 8;
 
 export interface PortCounterSnapshot {
