@@ -195,8 +195,11 @@ export function readMemberRouteServer(r: MapReader | undefined): DraftMemberRout
 export function checkRouteServer(ctx: ReadContext, draft: Draft): void {
   const rs = draft.routeServer;
   if (!rs) return;
+  // A member without sessions may carry the route server's addresses: that entry is the route
+  // server's own port on the fabric (its ARP/ND guards need the addresses).
   const memberAddrs = new Map<string, string>();
   for (const m of draft.members) {
+    if (m.routeServer.enabled === false) continue;
     for (const a of [...m.ipv4, ...m.ipv6]) memberAddrs.set(a.value.text, m.field);
   }
   const lanAddress = (a: IpAddress | undefined, field: string, own: boolean) => {

@@ -145,6 +145,16 @@ t.test('required keys and address rules', async (t) => {
 `), ['cfg.yaml:11:3: route_server.router_id: required when the route server has no ipv4 address']);
   t.same(errorsOf(`${HEADER}route_server: { asn: 64510, ipv4: 185.201.0.0 }
 `), ['cfg.yaml:10:35: route_server.ipv4: 185.201.0.0 is the network or broadcast address of 185.201.0.0/24']);
+  // The route server's own port: a member entry without sessions may carry its addresses.
+  const own = configOf(`${HEADER}route_server: { asn: 64510, ipv4: 185.201.0.1, ipv6: 2001:7f8:ff::1 }
+members:
+  - { asn: 64510, name: RS port, ipv4: [185.201.0.1], ipv6: [2001:7f8:ff::1], route_server: { enabled: false } }
+`);
+  t.same(own.members[0]?.ipv4, ['185.201.0.1'], "the route server's port member holds its address");
+  t.same(errorsOf(`${HEADER}route_server: { asn: 64510, ipv4: 185.201.0.1 }
+members:
+  - { asn: 64511, name: A, ipv4: [185.201.0.1] }
+`), ['cfg.yaml:10:35: route_server.ipv4: 185.201.0.1 is also an address of members[0]'], 'but not a member with sessions');
 });
 
 t.test('errors in a member route_server map', async (t) => {
