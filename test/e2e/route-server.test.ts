@@ -489,6 +489,14 @@ t.test('max-prefix: restart takes the session down, block keeps it and drops the
   t.equal(m3.routes?.imported, 5, 'M3: exactly 5 routes accepted');
   const atM1 = birdc(memberSocket('m1'), 'show route').split('\n').filter((l) => /^185\.63\./.test(l));
   t.equal(atM1.length, 5, `M1 sees 5 of M3's 6 valid IPv4 routes (${atM1.map((l) => l.split(/\s+/)[0]).join(', ')})`);
+  // With import keep filtered, BIRD keeps the route over a `block` limit as filtered: it went
+  // through the import filter (accept tags) but carries no reason community.
+  const blocks = birdc(rsSocket, 'show route filtered all protocol m_as65003_v4').split(/\n(?=\S+\s+unicast )/).filter((b) => / unicast /.test(b));
+  const blocked = blocks.filter((b) => !b.includes(`(${RS_ASN}, 1101, `));
+  t.equal(blocks.length, 3, 'M3 v4: 3 routes in show route filtered (2 invalid, 1 over the limit)');
+  t.equal(blocked.length, 1, `the one over the limit has no reason community: ${blocked[0]?.split(/\s/)[0] ?? blocks[0]?.split(/\s/)[0]}`);
+  t.match(blocked[0] ?? '', /\(64510, 1001, 1\)/, '  but the accept tags of the import filter');
+  t.equal(m3.routes?.filtered, 3, '  and rs status counts it as filtered');
   const text = spawnSync(process.execPath, [ctlBin, '--socket', daemon.socket, 'rs', 'status'], { encoding: 'utf8' }).stdout;
   t.match(text, /m_as65003_v4 .*max-prefix hit/, 'rs status (table) shows the hit limit');
   t.comment(`\n${text}`);
