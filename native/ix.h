@@ -30,6 +30,7 @@ typedef struct ix_instance {
   struct mmsghdr *tx_msgs;
   struct iovec *tx_iov; /* three per message: virtio header (AF_PACKET), header, frame */
   struct sockaddr_storage *tx_names;
+  struct ix_vnet_hdr *tx_vnet; /* one virtio header per message (vnet fds with metadata) */
   uint32_t tx_cap;
   /* One bit per fd that has an open Poller in this environment (libuv allows one watcher per fd
    * and silently ignores a second one). */
@@ -61,6 +62,7 @@ int ix_opt_value(napi_env env, napi_value obj, const char *key, napi_value *out)
 int ix_get_bytes(napi_env env, napi_value v, const char *what, uint8_t **data, size_t *len);
 int ix_get_u32array(napi_env env, napi_value v, const char *what, uint32_t **data, size_t *len);
 int ix_get_i32array(napi_env env, napi_value v, const char *what, int32_t **data, size_t *len);
+int ix_get_u16array(napi_env env, napi_value v, const char *what, uint16_t **data, size_t *len);
 
 /*
  * virtio_net_hdr as AF_PACKET (PACKET_VNET_HDR) reads and writes it: 10 bytes in front of every
@@ -97,11 +99,27 @@ typedef struct ix_gso_info {
   uint8_t v6, proto;
 } ix_gso_info;
 
+/*
+ * Per-frame offload metadata shared with JS (Poller opts.meta, send() meta, segment()): IX_META_STRIDE
+ * u16 per frame, offsets relative to the frame as delivered (VLAN tag re-inserted):
+ *   [0] gso type: virtio gso_type (TCPV4 1, TCPV6 4, UDP_L4 5, | ECN 0x80); 0 = an ordinary frame
+ *   [1] gso size (payload bytes per wire segment)
+ *   [2] L4 header offset (virtio csum_start; the checksum field holds the pseudo-header sum)
+ *   [3] header end = first payload byte (virtio hdr_len)
+ * A super-packet stands for ceil((length - [3]) / [1]) wire segments.
+ */
+#define IX_META_STRIDE 4
+/* Smallest slot capacity (slotSize - headroom) for a Poller with offload on a vnet descriptor: a
+ * 64 KiB IP packet with its Ethernet header and two in-band VLAN tags. */
+#define IX_OFFLOAD_FRAME_MIN (65535 + 14 + 8)
+
 /* Offload completion (ix_offload.c). */
 int ix_csum_complete(uint8_t *frame, uint32_t len, uint32_t start, uint32_t offset);
 int ix_gso_parse(const uint8_t *frame, uint32_t len, const ix_vnet_hdr *vh, ix_gso_info *gi);
 uint32_t ix_copy_frame(uint8_t *dst, const uint8_t *src, uint32_t n, const uint8_t *tag);
 uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *frame, const ix_gso_info *gi, uint32_t k, const uint8_t *tag);
+int ix_gso_whole(uint8_t *frame, uint32_t len, const ix_vnet_hdr *vh, ix_gso_info *gi);
+int ix_meta_vnet(const uint16_t *m, uint32_t len, uint32_t shift, ix_vnet_hdr *vh);
 
 /* Socket buffer sizing shared by the openers (ix_ctl.c). */
 void ix_set_bufs(int fd);

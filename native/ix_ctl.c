@@ -24,6 +24,13 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
 #endif
+/* UDP segmentation offload for TAPs (Linux 6.2); missing from older userspace headers. */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
 
 #define IX_SOCKBUF (4 * 1024 * 1024)
 
@@ -129,19 +136,31 @@ static napi_value fail_close(napi_env env, int fd, int err, const char *sys, con
 
 /* ---------- tapOpen(name, opts?) ---------- */
 
+/*
+ * With vnetHdr every read and write carries a 10-byte virtio_net_hdr (TUNSETVNETHDRSZ 10, set
+ * explicitly: a persistent TAP may remember another size). With offload the TAP also tells the
+ * kernel it takes unchecksummed and TSO/USO packets (TUNSETOFFLOAD), so the member's stack hands
+ * over CHECKSUM_PARTIAL frames and 64 KiB super-packets instead of segmenting them itself; the
+ * Poller completes or carries them (opts.offload), send() writes them back with their header.
+ * USO needs Linux 6.2; an older kernel refuses the flags and gets TSO only. The result reports
+ * the TUN_F_* flags that took effect.
+ */
 static napi_value js_tap_open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2] = {NULL, NULL}, result, v;
   char name[IFNAMSIZ];
   struct ifreq ifr;
   uint32_t mtu = 0;
-  int vnet = 0, has_mtu, fd, err;
+  int vnet = 0, offload = 0, has_mtu, fd, err, hdrsz = IX_VNET_HDR_LEN;
+  unsigned int feat = 0;
   const char *sys;
 
   IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (ix_get_string(env, argv[0], "name", name, sizeof name) != 0) return NULL;
   if ((has_mtu = ix_opt_uint32(env, argv[1], "mtu", &mtu)) < 0) return NULL;
   if (ix_opt_bool(env, argv[1], "vnetHdr", &vnet) < 0) return NULL;
+  if (ix_opt_bool(env, argv[1], "offload", &offload) < 0) return NULL;
+  if (offload && !vnet) return ix_throw_type(env, "opts.offload needs opts.vnetHdr");
 
   fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return ix_throw_errno(env, errno, "open(/dev/net/tun)", name);
@@ -151,6 +170,18 @@ static napi_value js_tap_open(napi_env env, napi_callback_info info) {
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) return fail_close(env, fd, errno, "ioctl(TUNSETIFF)", name);
   memcpy(name, ifr.ifr_name, IFNAMSIZ);
   name[IFNAMSIZ - 1] = '\0';
+  if (vnet && ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) < 0) return fail_close(env, fd, errno, "ioctl(TUNSETVNETHDRSZ)", name);
+  if (offload) {
+    feat = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN | TUN_F_USO4 | TUN_F_USO6;
+    if (ioctl(fd, TUNSETOFFLOAD, feat) < 0) {
+      feat = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+      if (errno != EINVAL || ioctl(fd, TUNSETOFFLOAD, feat) < 0)
+        return fail_close(env, fd, errno, "ioctl(TUNSETOFFLOAD)", name);
+    }
+  } else if (vnet) {
+    /* A persistent TAP keeps its offloads: this descriptor wants none. */
+    if (ioctl(fd, TUNSETOFFLOAD, 0u) < 0) return fail_close(env, fd, errno, "ioctl(TUNSETOFFLOAD)", name);
+  }
   if (has_mtu && (err = if_set_mtu(name, mtu)) != 0)
     return fail_close(env, fd, err, "ioctl(SIOCSIFMTU)", name);
   if ((err = if_set_up(name, &sys)) != 0) return fail_close(env, fd, err, sys, name);
@@ -160,7 +191,29 @@ static napi_value js_tap_open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "fd", v);
   napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &v);
   napi_set_named_property(env, result, "name", v);
+  napi_create_uint32(env, feat, &v);
+  napi_set_named_property(env, result, "offloads", v);
   return result;
+}
+
+/* ---------- vnetHdrLen(fd) ---------- */
+
+/* 10 when every frame on fd carries a virtio_net_hdr (an AF_PACKET socket with PACKET_VNET_HDR, a
+ * TAP with IFF_VNET_HDR), else 0. */
+static napi_value js_vnet_hdr_len(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  int32_t fd;
+  int v = 0, sz = 0;
+  socklen_t vl = sizeof v;
+  struct ifreq ifr;
+  IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (ix_get_int32(env, argv[0], "fd", &fd) != 0) return NULL;
+  if (getsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &v, &vl) == 0) return make_int(env, v ? IX_VNET_HDR_LEN : 0);
+  memset(&ifr, 0, sizeof ifr);
+  if (ioctl(fd, TUNGETIFF, &ifr) == 0 && (ifr.ifr_flags & IFF_VNET_HDR) && ioctl(fd, TUNGETVNETHDRSZ, &sz) == 0)
+    return make_int(env, sz);
+  return make_int(env, 0);
 }
 
 /* ---------- packetOpen(ifname) ---------- */
@@ -505,6 +558,7 @@ static napi_value js_if_get_mac(napi_env env, napi_callback_info info) {
 napi_status ix_ctl_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tapOpen", NULL, js_tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"vnetHdrLen", NULL, js_vnet_hdr_len, NULL, NULL, NULL, napi_enumerable, NULL},
       {"packetOpen", NULL, js_packet_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"udpOpen", NULL, js_udp_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"rawOpen", NULL, js_raw_open, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -176,6 +176,10 @@ int ix_get_i32array(napi_env env, napi_value v, const char *what, int32_t **data
   return get_typed(env, v, what, napi_int32_array, "an Int32Array", (void **)data, len);
 }
 
+int ix_get_u16array(napi_env env, napi_value v, const char *what, uint16_t **data, size_t *len) {
+  return get_typed(env, v, what, napi_uint16_array, "a Uint16Array", (void **)data, len);
+}
+
 /* ---------- module ---------- */
 
 static void instance_finalize(napi_env env, void *data, void *hint) {
@@ -185,6 +189,7 @@ static void instance_finalize(napi_env env, void *data, void *hint) {
   free(inst->tx_msgs);
   free(inst->tx_iov);
   free(inst->tx_names);
+  free(inst->tx_vnet);
   free(inst->poll_fds);
   free(inst);
 }

@@ -1,11 +1,13 @@
 /*
- * ixfabric native addon: software completion of kernel offloads for AF_PACKET receive
- * (PACKET_VNET_HDR): CHECKSUM_PARTIAL completion and GSO/GRO super-packet segmentation.
+ * ixfabric native addon: kernel offloads in software for descriptors with a virtio_net_hdr
+ * (AF_PACKET with PACKET_VNET_HDR, TAP with IFF_VNET_HDR): CHECKSUM_PARTIAL completion, GSO/GRO
+ * super-packet segmentation, preparing a super-packet to be carried whole, and the virtio header
+ * for transmitting one.
  *
- * Everything here works on one frame as the kernel handed it (Ethernet header first, the VLAN tag
- * the kernel moved into metadata NOT present, so virtio csum_start is relative to it). Writing a
- * segment can re-insert that tag on the fly; all offsets into the written segment are then
- * shifted by 4.
+ * Everything here works on one frame as the kernel handed it (Ethernet header first; on AF_PACKET
+ * the VLAN tag the kernel moved into metadata is NOT present, so virtio csum_start is relative to
+ * the frame without it, while a TAP delivers the tag in-band and counts it). Writing a segment can
+ * re-insert that tag on the fly; all offsets into the written segment are then shifted by 4.
  *
  * Checksums are summed over native-endian loads (RFC 1071 byte-order independence) and stored
  * with a native-endian store, which yields the network-order value in memory.
@@ -227,4 +229,61 @@ uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *f, const ix_gso_info *gi, u
     csum_store(uh + 6, csum_add(sum, uh, l4len), 1);
   }
   return hlen + seglen;
+}
+
+/*
+ * A super-packet to be carried whole (Poller offload): ix_gso_parse, then the IP length field must
+ * be set (IPv4 BIG TCP and IPv6 jumbograms announce 0; they never fit a 64 KiB slot anyway), and
+ * the L4 checksum field is (re)written with the pseudo-header sum over the whole L4 length, which
+ * is what NEEDS_CSUM means on transmit: a GRO packet (DATA_VALID, no NEEDS_CSUM) holds the first
+ * segment's checksum there, a TSO packet already holds exactly this value.
+ */
+int ix_gso_whole(uint8_t *f, uint32_t len, const ix_vnet_hdr *vh, ix_gso_info *gi) {
+  uint8_t pseudo[40];
+  uint64_t sum;
+  uint32_t l4len;
+  uint16_t v;
+  if (ix_gso_parse(f, len, vh, gi) != 0) return -1;
+  if (rd16(f + gi->l3 + (gi->v6 ? 4 : 2)) == 0) return -1;
+  l4len = gi->len - gi->l4;
+  if (!gi->v6) {
+    memcpy(pseudo, f + gi->l3 + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = gi->proto;
+    wr16(pseudo + 10, (uint16_t)l4len);
+    sum = csum_add(0, pseudo, 12);
+  } else {
+    memcpy(pseudo, f + gi->l3 + 8, 32);
+    wr32(pseudo + 32, l4len);
+    pseudo[36] = pseudo[37] = pseudo[38] = 0;
+    pseudo[39] = gi->proto;
+    sum = csum_add(0, pseudo, 40);
+  }
+  v = csum_fold(sum);
+  memcpy(f + gi->l4 + (gi->proto == PROTO_TCP ? 16 : 6), &v, 2);
+  return 0;
+}
+
+/*
+ * The virtio header for transmitting a frame of `len` bytes with metadata m (IX_META_STRIDE u16,
+ * see ix.h) whose offsets are shifted by `shift` bytes on the wire (a separate header iovec in
+ * front). Zeroed for an ordinary frame. Returns -1 for metadata that cannot describe this frame.
+ */
+int ix_meta_vnet(const uint16_t *m, uint32_t len, uint32_t shift, ix_vnet_hdr *vh) {
+  uint32_t type = m[0] & ~(uint32_t)IX_GSO_ECN, thlen;
+  memset(vh, 0, sizeof *vh);
+  if (m[0] == 0) return 0;
+  if (m[0] > 0xff) return -1;
+  if (type == IX_GSO_TCPV4 || type == IX_GSO_TCPV6) thlen = 20;
+  else if (type == IX_GSO_UDP_L4) thlen = 8;
+  else return -1;
+  if (m[1] == 0 || m[2] < 14 + 20 || (uint32_t)m[2] + thlen > m[3] || m[3] >= len) return -1;
+  if ((uint32_t)m[3] + shift > 0xffff) return -1;
+  vh->flags = IX_VNET_F_NEEDS_CSUM;
+  vh->gso_type = (uint8_t)m[0];
+  vh->hdr_len = (uint16_t)(m[3] + shift);
+  vh->gso_size = m[1];
+  vh->csum_start = (uint16_t)(m[2] + shift);
+  vh->csum_offset = type == IX_GSO_UDP_L4 ? 6 : 16;
+  return 0;
 }

@@ -33,6 +33,15 @@
  * many messages as fill the free slots given the recent frames-per-message ratio, so bulk TCP
  * (~45 frames per message) does not stage dozens of batches.
  *
+ * With opts.offload (FdPort does this for every descriptor with a virtio header) super-packets are
+ * carried instead: rx_whole() receives message i straight into slot i (slots of at least
+ * IX_OFFLOAD_FRAME_MIN, the virtio header in the headroom), completes checksums of ordinary frames
+ * as above, and delivers a super-packet as one frame, validated and prepared by ix_gso_whole(),
+ * with its offload metadata in opts.meta (ix.h); send() then hands it to the egress kernel whole.
+ * No staging, no overflow area, no segmentation: one 64 KiB copy in and one out instead of ~45
+ * frames each crossing the stack twice. A TAP opened with IFF_VNET_HDR (stream kind, detected
+ * with TUNGETIFF) is read by rx_tap_vnet() the same way, one read per frame.
+ *
  * If the next batch does not come in the same readiness event (maxBatchesPerEvent reached, or
  * stop() inside onBatch), the watcher also waits for UV_WRITABLE while frames are staged (a
  * packet socket is writable almost always), which brings the poller back on the next loop
@@ -49,8 +58,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <net/if.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <uv.h>
 
 #define KIND_STREAM 0
@@ -67,7 +79,7 @@ typedef struct ix_poller {
   ix_instance *inst;
   napi_ref self_ref; /* weak; strong (refcount 1) while started */
   napi_ref cb_ref;
-  napi_ref slab_ref, offsets_ref, lengths_ref, addrs_ref;
+  napi_ref slab_ref, offsets_ref, lengths_ref, addrs_ref, meta_ref;
   napi_async_context actx;
   napi_async_cleanup_hook_handle cleanup;
 
@@ -78,6 +90,7 @@ typedef struct ix_poller {
   uint8_t *slab;
   uint32_t *offsets, *lengths;
   uint8_t *addrs;
+  uint16_t *meta; /* IX_META_STRIDE per delivered frame (opts.meta), or NULL */
   uint32_t slot_size, headroom, max_batch, max_batches_per_event;
 
   struct mmsghdr *msgs;
@@ -88,8 +101,10 @@ typedef struct ix_poller {
   uint32_t last_rx; /* number of mmsghdr entries the kernel touched last time */
   uint8_t spare;    /* overflow byte for stream reads (truncation detection) */
 
-  /* PACKET_VNET_HDR receive (rx_vnet). */
+  /* PACKET_VNET_HDR receive (rx_vnet, rx_whole). */
   uint8_t vnet;
+  uint8_t offload;  /* opts.offload on a vnet descriptor: super-packets delivered whole (rx_whole) */
+  uint8_t tap_vnet; /* a TAP with IFF_VNET_HDR (rx_tap_vnet) */
   uint8_t hdr_in_slot; /* headroom >= 10: the kernel writes the virtio header just before the frame */
   ix_vnet_hdr *vhdr;  /* virtio header of message i (copied there when hdr_in_slot) */
   uint8_t *ovf;       /* overflow/staging entries, ovf_stride bytes each: [slot-sized head room | OVF_PART] */
@@ -102,7 +117,7 @@ typedef struct ix_poller {
   int events;         /* events the uv watcher currently waits for */
 
   uint64_t batches, frames, truncated, errors;
-  uint64_t csum_fixed, gso_segmented, gso_segments, gso_dropped;
+  uint64_t csum_fixed, gso_segmented, gso_segments, gso_dropped, gso_carried, gso_carried_segs;
 
   uint8_t started;  /* uv_poll_start active (from JS point of view) */
   uint8_t refd;     /* self_ref currently strong */
@@ -181,6 +196,7 @@ static void release_js(ix_poller *p, napi_env env) {
   del_ref(env, &p->offsets_ref);
   del_ref(env, &p->lengths_ref);
   del_ref(env, &p->addrs_ref);
+  del_ref(env, &p->meta_ref);
   if (p->actx != NULL) {
     napi_async_destroy(env, p->actx);
     p->actx = NULL;
@@ -304,6 +320,7 @@ static uint32_t rx_dgram(ix_poller *p, int *err, int *more) {
     }
     p->offsets[out] = base;
     p->lengths[out] = len;
+    if (p->meta != NULL) p->meta[(size_t)out * IX_META_STRIDE] = 0;
     if (p->addrs != NULL) ix_addr_encode(p->addrs + (size_t)out * IX_ADDR_SIZE, (struct sockaddr *)&p->names[i], mh->msg_namelen);
     out++;
   }
@@ -335,6 +352,7 @@ static inline int vlan_tag(struct msghdr *mh, uint8_t tag[4]) {
 static inline void emit(ix_poller *p, uint32_t *out, uint32_t base, uint32_t len, uint32_t msg) {
   p->offsets[*out] = base;
   p->lengths[*out] = len;
+  if (p->meta != NULL) p->meta[(size_t)*out * IX_META_STRIDE] = 0;
   if (p->addrs != NULL)
     ix_addr_encode(p->addrs + (size_t)*out * IX_ADDR_SIZE, (struct sockaddr *)&p->names[msg],
                    p->msgs[msg].msg_hdr.msg_namelen);
@@ -542,6 +560,156 @@ static uint32_t rx_vnet(ix_poller *p, int *err, int *more) {
   return out;
 }
 
+/* Metadata of delivered frame `out`: gi != NULL for a super-packet carried whole (offsets shifted
+ * by `add`, the re-inserted tag), else an ordinary frame. */
+static inline void set_meta(ix_poller *p, uint32_t out, const ix_vnet_hdr *vh, const ix_gso_info *gi, uint32_t add) {
+  uint16_t *m = p->meta + (size_t)out * IX_META_STRIDE;
+  if (gi == NULL) {
+    m[0] = 0;
+    return;
+  }
+  m[0] = vh->gso_type;
+  m[1] = (uint16_t)gi->gso_size;
+  m[2] = (uint16_t)(gi->l4 + add);
+  m[3] = (uint16_t)(gi->hlen + add);
+}
+
+/*
+ * One batch from a PACKET_VNET_HDR socket with offload (slots of at least IX_OFFLOAD_FRAME_MIN):
+ * message i lands in slot i, virtio header in front; nothing is staged or segmented. Ordinary
+ * frames get their checksum completed as in rx_vnet; a super-packet stays whole, with its
+ * metadata in p->meta (ix_gso_whole).
+ */
+static uint32_t rx_whole(ix_poller *p, int *err, int *more) {
+  uint32_t i, out = 0, n = p->last_rx < p->max_batch ? p->last_rx + 1 : p->max_batch;
+  int r;
+
+  for (i = 0; i < n; i++) {
+    struct msghdr *mh = &p->msgs[i].msg_hdr;
+    mh->msg_namelen = sizeof(struct sockaddr_storage);
+    mh->msg_controllen = p->ctrl_stride;
+    mh->msg_flags = 0;
+  }
+  do r = recvmmsg(p->fd, p->msgs, p->max_batch, MSG_DONTWAIT, NULL);
+  while (r < 0 && errno == EINTR);
+  *more = 0;
+  if (r <= 0) {
+    if (r < 0 && errno == EINVAL) p->gso_dropped++; /* see rx_vnet */
+    *err = r < 0 ? errno : EAGAIN;
+    p->last_rx = 0;
+    return 0;
+  }
+  *err = 0;
+  p->last_rx = (uint32_t)r;
+  *more = (uint32_t)r == p->max_batch;
+
+  for (i = 0; i < (uint32_t)r; i++) {
+    struct msghdr *mh = &p->msgs[i].msg_hdr;
+    const struct sockaddr_ll *ll = (const struct sockaddr_ll *)&p->names[i];
+    uint32_t len = p->msgs[i].msg_len, base = i * p->slot_size + p->headroom, add = 0;
+    uint8_t *frame = p->slab + base, tagb[4];
+    ix_vnet_hdr vh;
+    ix_gso_info gi;
+    int gso;
+
+    if (mh->msg_flags & MSG_TRUNC) {
+      p->truncated++;
+      continue;
+    }
+    if (ll->sll_pkttype == PACKET_OUTGOING || len < IX_VNET_HDR_LEN) continue;
+    len -= IX_VNET_HDR_LEN;
+    /* before a tag re-insertion overwrites it */
+    memcpy(&vh, p->hdr_in_slot ? frame - IX_VNET_HDR_LEN : (const uint8_t *)&p->vhdr[i], IX_VNET_HDR_LEN);
+    gso = vh.gso_type != IX_GSO_NONE;
+    if (!gso) {
+      if ((vh.flags & IX_VNET_F_NEEDS_CSUM) && ix_csum_complete(frame, len, vh.csum_start, vh.csum_offset) == 0)
+        p->csum_fixed++;
+    } else {
+      if (ix_gso_whole(frame, len, &vh, &gi) != 0) {
+        p->gso_dropped++;
+        continue;
+      }
+      len = gi.len;
+      p->gso_carried++;
+      p->gso_carried_segs += gi.nseg;
+    }
+    if (vlan_tag(mh, tagb)) {
+      memmove(frame - 4, frame, 12);
+      memcpy(frame + 8, tagb, 4);
+      add = 4;
+    }
+    emit(p, &out, base - add, len + add, i); /* meta[0] = 0 */
+    if (gso) set_meta(p, out - 1, &vh, &gi, add);
+  }
+  return out;
+}
+
+/*
+ * One batch of reads from a TAP with IFF_VNET_HDR: [virtio header, slot, spare byte] per read.
+ * Checksums of ordinary frames are completed; super-packets are carried whole with offload (the
+ * TAP hands them over only when tapOpen enabled TSO) and dropped without. The TAP delivers a VLAN
+ * tag in-band and csum_start counts it. A read of a packet whose GSO type the header cannot
+ * describe fails with EINVAL after the kernel dropped it: counted, not fatal.
+ */
+static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
+  uint32_t out = 0;
+  const uint32_t cap = p->slot_size - p->headroom;
+  struct iovec iov[3];
+  ix_vnet_hdr vh;
+  *err = 0;
+  *more = 0;
+  iov[0].iov_base = &vh;
+  iov[0].iov_len = IX_VNET_HDR_LEN;
+  iov[1].iov_len = cap;
+  iov[2].iov_base = &p->spare;
+  iov[2].iov_len = 1;
+  while (out < p->max_batch) {
+    uint32_t base = out * p->slot_size + p->headroom, len;
+    uint8_t *frame = p->slab + base;
+    ix_gso_info gi;
+    ssize_t n;
+    iov[1].iov_base = frame;
+    n = readv(p->fd, iov, 3);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EINVAL) {
+        p->gso_dropped++;
+        continue;
+      }
+      *err = errno;
+      return out;
+    }
+    if (n == 0) {
+      *err = EAGAIN;
+      return out;
+    }
+    if ((size_t)n < IX_VNET_HDR_LEN) continue;
+    len = (uint32_t)n - IX_VNET_HDR_LEN;
+    if (len > cap) {
+      p->truncated++;
+      continue;
+    }
+    if (vh.gso_type == IX_GSO_NONE) {
+      if ((vh.flags & IX_VNET_F_NEEDS_CSUM) && ix_csum_complete(frame, len, vh.csum_start, vh.csum_offset) == 0)
+        p->csum_fixed++;
+      if (p->meta != NULL) set_meta(p, out, &vh, NULL, 0);
+    } else if (p->offload && ix_gso_whole(frame, len, &vh, &gi) == 0) {
+      len = gi.len;
+      p->gso_carried++;
+      p->gso_carried_segs += gi.nseg;
+      set_meta(p, out, &vh, &gi, 0);
+    } else {
+      p->gso_dropped++;
+      continue;
+    }
+    p->offsets[out] = base;
+    p->lengths[out] = len;
+    out++;
+  }
+  *more = 1;
+  return out;
+}
+
 static inline int staged(const ix_poller *p) { return p->st_next < p->st_count; }
 
 /* Events the watcher should wait for: also UV_WRITABLE while frames are staged (see top). */
@@ -580,6 +748,7 @@ static uint32_t rx_stream(ix_poller *p, int *err, int *more) {
     }
     p->offsets[out] = base;
     p->lengths[out] = (uint32_t)n;
+    if (p->meta != NULL) p->meta[(size_t)out * IX_META_STRIDE] = 0;
     out++;
   }
   *more = 1;
@@ -630,7 +799,8 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
   for (b = 0; b < p->max_batches_per_event; b++) {
     int err = 0, more = 0;
-    uint32_t n = p->kind == KIND_STREAM ? rx_stream(p, &err, &more)
+    uint32_t n = p->kind == KIND_STREAM ? (p->tap_vnet ? rx_tap_vnet(p, &err, &more) : rx_stream(p, &err, &more))
+                 : p->offload             ? rx_whole(p, &err, &more)
                  : p->vnet                ? rx_vnet(p, &err, &more)
                                           : rx_dgram(p, &err, &more);
     if (n > 0) {
@@ -764,6 +934,10 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, obj, "gsoSegments", v);
   napi_create_double(env, (double)p->gso_dropped, &v);
   napi_set_named_property(env, obj, "gsoDropped", v);
+  napi_create_double(env, (double)p->gso_carried, &v);
+  napi_set_named_property(env, obj, "gsoCarried", v);
+  napi_create_double(env, (double)p->gso_carried_segs, &v);
+  napi_set_named_property(env, obj, "gsoCarriedSegments", v);
   return obj;
 }
 
@@ -772,6 +946,14 @@ static napi_value js_get_fd(napi_env env, napi_callback_info info) {
   napi_value v;
   if (p == NULL) return NULL;
   napi_create_int32(env, p->fd, &v);
+  return v;
+}
+
+static napi_value js_get_offload(napi_env env, napi_callback_info info) {
+  ix_poller *p = unwrap(env, info, NULL, NULL);
+  napi_value v;
+  if (p == NULL) return NULL;
+  napi_get_boolean(env, p->offload, &v);
   return v;
 }
 
@@ -809,10 +991,12 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
   ix_poller *p;
   char kind[8];
   int32_t fd;
-  size_t slab_len, off_len, len_len, addrs_len = 0;
+  size_t slab_len, off_len, len_len, addrs_len = 0, meta_len = 0;
   uint32_t *offsets, *lengths;
   uint8_t *slab, *addrs = NULL;
+  uint16_t *meta = NULL;
   uint32_t slot, head, maxb, mbpe = 8;
+  int offload = 0;
   uv_loop_t *loop;
   napi_valuetype t;
   int rc, r;
@@ -839,6 +1023,10 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
     return NULL;
   if ((r = ix_opt_value(env, argv[3], "addrs", &v)) < 0) return NULL;
   if (r == 1 && ix_get_bytes(env, v, "opts.addrs", &addrs, &addrs_len) != 0) return NULL;
+  if (ix_opt_bool(env, argv[3], "offload", &offload) < 0) return NULL;
+  if ((r = ix_opt_value(env, argv[3], "meta", &v)) < 0) return NULL;
+  if (r == 1 && ix_get_u16array(env, v, "opts.meta", &meta, &meta_len) != 0) return NULL;
+  if (offload && meta == NULL) return ix_throw_type(env, "opts.meta is required with opts.offload");
   if (napi_typeof(env, argv[4], &t) != napi_ok || t != napi_function) return ix_throw_type(env, "onBatch must be a function");
 
   if (maxb < 1 || maxb > IX_MAX_BATCH) return ix_throw_range(env, "opts.maxBatch must be 1..1024");
@@ -848,6 +1036,8 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
   if (off_len < maxb || len_len < maxb) return ix_throw_range(env, "opts.offsets/lengths must hold maxBatch entries");
   if (addrs != NULL && addrs_len < (size_t)maxb * IX_ADDR_SIZE)
     return ix_throw_range(env, "opts.addrs must hold maxBatch * 32 bytes");
+  if (meta != NULL && meta_len < (size_t)maxb * IX_META_STRIDE)
+    return ix_throw_range(env, "opts.meta must hold maxBatch * 4 entries");
 
   p = calloc(1, sizeof *p);
   if (p == NULL) return ix_throw_errno(env, ENOMEM, "Poller", NULL);
@@ -858,10 +1048,32 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
   p->offsets = offsets;
   p->lengths = lengths;
   p->addrs = addrs;
+  p->meta = meta;
   p->slot_size = slot;
   p->headroom = head;
   p->max_batch = maxb;
   p->max_batches_per_event = mbpe;
+
+  if (p->kind == KIND_STREAM) {
+    /* A TAP with IFF_VNET_HDR: every read and write carries a virtio header (rx_tap_vnet). */
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    if (ioctl(fd, TUNGETIFF, &ifr) == 0 && (ifr.ifr_flags & IFF_VNET_HDR)) {
+      int sz = 0;
+      if (ioctl(fd, TUNGETVNETHDRSZ, &sz) < 0 || sz != IX_VNET_HDR_LEN) {
+        poller_free(p);
+        return ix_throw_range(env, "TAP virtio header size must be 10 (tapOpen sets it)");
+      }
+      p->tap_vnet = 1;
+      if (offload) {
+        if (slot - head < IX_OFFLOAD_FRAME_MIN) {
+          poller_free(p);
+          return ix_throw_range(env, "opts.slotSize - opts.headroom must be >= 65557 with opts.offload on a vnet descriptor");
+        }
+        p->offload = 1;
+      }
+    }
+  }
 
   if (p->kind == KIND_DGRAM) {
     int domain = 0;
@@ -880,7 +1092,16 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
     if (domain == AF_PACKET) {
       int vnet = 0;
       socklen_t vl = sizeof vnet;
-      if (getsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &vnet, &vl) == 0 && vnet) {
+      if (getsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &vnet, &vl) == 0 && vnet && offload) {
+        if (slot - head < IX_OFFLOAD_FRAME_MIN) {
+          poller_free(p);
+          return ix_throw_range(env, "opts.slotSize - opts.headroom must be >= 65557 with opts.offload on a vnet descriptor");
+        }
+        p->vhdr = calloc(maxb, sizeof *p->vhdr);
+        p->vnet = 1;
+        p->offload = 1;
+        p->hdr_in_slot = head >= IX_VNET_HDR_LEN;
+      } else if (vnet) {
         void *m;
         /* Only pages the kernel writes (overflowing packets) or staging touches become resident. */
         p->ovf_stride = ((size_t)(slot - head) + OVF_PART + 63) & ~(size_t)63;
@@ -910,7 +1131,22 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
     }
     for (i = 0; i < maxb; i++) {
       struct msghdr *mh = &p->msgs[i].msg_hdr;
-      if (p->vnet) {
+      if (p->offload) {
+        /* Whole frames: [virtio header + slot] (header in the headroom), else [header, slot]. */
+        struct iovec *v = &p->iov[3 * i];
+        if (p->hdr_in_slot) {
+          v[0].iov_base = slab + (size_t)i * slot + head - IX_VNET_HDR_LEN;
+          v[0].iov_len = IX_VNET_HDR_LEN + (slot - head);
+          mh->msg_iovlen = 1;
+        } else {
+          v[0].iov_base = &p->vhdr[i];
+          v[0].iov_len = IX_VNET_HDR_LEN;
+          v[1].iov_base = slab + (size_t)i * slot + head;
+          v[1].iov_len = slot - head;
+          mh->msg_iovlen = 2;
+        }
+        mh->msg_iov = v;
+      } else if (p->vnet) {
         /* [virtio header + slot, overflow part of entry i] when the headroom can take the header
          * (a separate 10-byte iovec costs the kernel ~60-100 ns per packet more), else
          * [virtio header, slot, overflow]. Slot addresses are set per read. */
@@ -963,6 +1199,9 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
   if (addrs != NULL && (ix_opt_value(env, argv[3], "addrs", &v) != 1 ||
                         napi_create_reference(env, v, 1, &p->addrs_ref) != napi_ok))
     return ctor_fail(env, p, ix_throw_status(env, napi_generic_failure, "napi_create_reference"));
+  if (meta != NULL && (ix_opt_value(env, argv[3], "meta", &v) != 1 ||
+                       napi_create_reference(env, v, 1, &p->meta_ref) != napi_ok))
+    return ctor_fail(env, p, ix_throw_status(env, napi_generic_failure, "napi_create_reference"));
   {
     napi_value name;
     napi_create_string_utf8(env, "ixfabric.Poller", NAPI_AUTO_LENGTH, &name);
@@ -1004,6 +1243,7 @@ napi_status ix_poller_init(napi_env env, napi_value exports) {
       {"stats", NULL, js_stats, NULL, NULL, NULL, napi_default_method, NULL},
       {"fd", NULL, NULL, js_get_fd, NULL, NULL, napi_default_jsproperty, NULL},
       {"active", NULL, NULL, js_get_active, NULL, NULL, napi_default_jsproperty, NULL},
+      {"offload", NULL, NULL, js_get_offload, NULL, NULL, napi_default_jsproperty, NULL},
   };
   st = napi_define_class(env, "Poller", NAPI_AUTO_LENGTH, js_ctor, NULL, sizeof props / sizeof props[0], props, &cls);
   if (st != napi_ok) return st;

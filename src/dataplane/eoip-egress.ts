@@ -2,11 +2,12 @@
 // IPv4, 2 bytes over IPv6) is written into the headroom before each frame, and the message
 // goes through the shared raw socket to the member's address; the kernel adds the IP header
 // (TTL / hop limit 255, DF clear, as RouterOS sends). No padding is added. Keepalives are the
-// bare header.
+// bare header. A super-packet (see vxlan-egress.ts) is cut into its wire segments first.
 
 import { EOIP_V4_HEADER_LEN, EOIP_V6_HEADER_LEN, writeEoipV4Header, writeEoipV6Header } from '../encap/eoip.js';
 import type { EgressPort } from './forwarder.js';
-import type { FrameBatch } from './frame-batch.js';
+import { anySuper, type FrameBatch, type GsoSplitter } from './frame-batch.js';
+import { gsoSplitter } from './native.js';
 import { DESC_STRIDE, type DatagramSender } from './vxlan-egress.js';
 
 export class EoipEgress implements EgressPort {
@@ -22,8 +23,9 @@ export class EoipEgress implements EgressPort {
     private readonly addr: Uint8Array,
     private readonly sender: DatagramSender,
     batchCapacity: number,
+    private readonly splitter?: GsoSplitter,
   ) {
-    this.desc = new Uint32Array(batchCapacity * DESC_STRIDE);
+    this.desc = new Uint32Array(Math.max(batchCapacity, 64) * DESC_STRIDE);
     this.hdrLen = family === 4 ? EOIP_V4_HEADER_LEN : EOIP_V6_HEADER_LEN;
     if (family === 4) writeEoipV4Header(this.keepalive, 0, tunnelId, 0);
     else writeEoipV6Header(this.keepalive, 0, tunnelId);
@@ -31,6 +33,11 @@ export class EoipEgress implements EgressPort {
   }
 
   transmit(batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number {
+    if (anySuper(batch, frames, count)) return (this.splitter ?? gsoSplitter()).transmit(batch, frames, count, errors, this.send);
+    return this.send(batch, frames, count, errors);
+  }
+
+  private readonly send = (batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number => {
     const d = this.desc;
     const slab = batch.slab;
     for (let k = 0, j = 0; k < count; k++, j += DESC_STRIDE) {
@@ -46,7 +53,7 @@ export class EoipEgress implements EgressPort {
       d[j + 4] = 0;
     }
     return this.sender.send(slab, d, count, this.addr, errors);
-  }
+  };
 
   /** Sends one keepalive; false when the kernel did not take it. */
   sendKeepalive(): boolean {

@@ -1,10 +1,16 @@
 // Acts on the switch core's decisions: groups the frames of a batch by egress port (a flooded
 // frame joins the queue of every port in its ingress port's flood list), then hands each
 // port its queue in one call. Transmit and drop counters are kept here, once for all ports.
+//
+// The sinks get the batch itself, so a super-packet's offload metadata (batch.meta) travels with
+// it; each sink sends it whole or cut (see frame-batch.ts). Counters count what a frame stands
+// for on the wire: tx_packets the segments of a super-packet, tx_bytes their bytes (its length
+// plus the headers repeated in every segment but the first); tx_full likewise. A refused frame
+// counts once under tx_error (the kernel refuses a super-packet as a whole).
 
 import { C_DROPS, C_TX_BYTES, C_TX_PACKETS } from './counters.js';
 import { R_TX_ERROR, R_TX_FULL } from './drop-reasons.js';
-import type { FrameBatch } from './frame-batch.js';
+import { type FrameBatch, META_STRIDE } from './frame-batch.js';
 import { EGRESS_FLOOD, type SwitchCore } from './switch-core.js';
 
 /** A port's transmit side. */
@@ -12,7 +18,8 @@ export interface EgressPort {
   /**
    * Sends frames `frames[0..count)` (indexes into `batch`) without blocking. Returns how many
    * were accepted; writes into `errors[0]` how many the kernel refused for another reason
-   * than a full queue. Frames neither accepted nor refused are counted as `tx_full`.
+   * than a full queue. Frames neither accepted nor refused are counted as `tx_full`; they are
+   * the last ones of the queue. A super-packet (batch.isSuper) counts as one frame here.
    */
   transmit(batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number;
 }
@@ -69,28 +76,45 @@ export class Forwarder {
       }
     }
     const v = core.counters.values;
+    const meta = batch.meta;
     for (let a = 0; a < nActive; a++) {
       const p = active[a]!;
       const n = queueLen[p]!;
       queueLen[p] = 0;
       const sink = this.sinks[p];
       const b = core.counters.base(p);
-      // Byte counts assume the accepted frames are the first ones, which holds unless the
-      // kernel refused some frames individually (tx_error).
+      // Packet and byte counts assume the accepted frames are the first ones, which holds
+      // unless the kernel refused some frames individually (tx_error).
+      const q = queues[p]!;
       if (sink === undefined) {
-        v[b + C_DROPS + R_TX_FULL - 1]! += n;
+        let segs = 0;
+        for (let k = 0; k < n; k++) segs += batch.segments(q[k]!);
+        v[b + C_DROPS + R_TX_FULL - 1]! += segs;
         continue;
       }
-      const q = queues[p]!;
       this.errors[0] = 0;
       const sent = sink.transmit(batch, q, n, this.errors);
       const failed = this.errors[0]!;
+      let packets = 0;
       let bytes = 0;
-      for (let k = 0; k < sent; k++) bytes += batch.lengths[q[k]!]!;
-      v[b + C_TX_PACKETS]! += sent;
+      for (let k = 0; k < sent; k++) {
+        const i = q[k]!;
+        if (meta[i * META_STRIDE] === 0) {
+          packets++;
+          bytes += batch.lengths[i]!;
+        } else {
+          packets += batch.segments(i);
+          bytes += batch.wireBytes(i);
+        }
+      }
+      v[b + C_TX_PACKETS]! += packets;
       v[b + C_TX_BYTES]! += bytes;
       if (failed > 0) v[b + C_DROPS + R_TX_ERROR - 1]! += failed;
-      if (n - sent - failed > 0) v[b + C_DROPS + R_TX_FULL - 1]! += n - sent - failed;
+      if (n - sent - failed > 0) {
+        let segs = 0;
+        for (let k = sent + failed; k < n; k++) segs += batch.segments(q[k]!);
+        v[b + C_DROPS + R_TX_FULL - 1]! += segs;
+      }
     }
   }
 }

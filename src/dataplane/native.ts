@@ -19,11 +19,27 @@
 //
 // Raw IP sockets report port 0. An IPv4 raw socket delivers the IPv4 header in front of the
 // payload; an IPv6 raw socket does not.
+//
+// Offload metadata (META_STRIDE = 4 u16 per frame), written by a Poller with `offload` and read
+// by send() and segment(). Offsets count from the frame's first byte as delivered:
+//
+//   [0] META_GSO_TYPE    0 = an ordinary frame (checksums complete); else the virtio GSO type of a
+//                        super-packet: 1 TCP/IPv4, 4 TCP/IPv6, 5 UDP (L4), + 0x80 ECN
+//   [1] META_GSO_SIZE    payload bytes per wire segment (the MSS)
+//   [2] META_L4_OFFSET   TCP/UDP header (its checksum field holds the pseudo-header sum)
+//   [3] META_HDR_END     first payload byte (Ethernet + IP + TCP/UDP headers)
+//
+// A super-packet (up to 64 KiB of IP packet) stands for ceil((length - hdrEnd) / gsoSize) wire
+// segments of hdrEnd + gsoSize bytes at most, the headers repeated in each.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { GsoSplitter } from './frame-batch.js';
+
+/** Offload metadata: u16 entries per frame (see above); defined with FrameBatch. */
+export { META_GSO_SIZE, META_GSO_TYPE, META_HDR_END, META_L4_OFFSET, META_STRIDE } from './frame-batch.js';
 
 export const ADDR_SIZE = 32;
 /** send() descriptor stride: [frameOffset, frameLength, headerOffset, headerLength, addrIndex]. */
@@ -34,6 +50,8 @@ export const AF_UNIX = 1;
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const AF_PACKET = 17;
+/** Smallest slot capacity (slotSize - headroom) for a Poller with `offload` on a vnet descriptor. */
+export const OFFLOAD_FRAME_MIN = 65535 + 14 + 8;
 /** Minimum Poller headroom for AF_PACKET sockets (room to re-insert one VLAN tag). */
 export const VLAN_HEADROOM = 4;
 
@@ -51,8 +69,21 @@ export interface NativeError extends Error {
 
 export interface TapOpenOptions {
   mtu?: number;
-  /** Open with IFF_VNET_HDR (frames are then prefixed by a virtio_net_hdr). */
+  /** Open with IFF_VNET_HDR and a 10-byte virtio_net_hdr before every frame read or written; only
+   *  Poller and send() (with `meta`) may then use the fd, and they handle the header. */
   vnetHdr?: boolean;
+  /** Needs vnetHdr. TUNSETOFFLOAD with checksum, TSO4/6 (+ECN) and, on Linux >= 6.2, USO4/6: the
+   *  kernel hands over unchecksummed frames and 64 KiB super-packets; read them with a Poller
+   *  with `offload` (completes and carries them). Without it the TAP's offloads are cleared. */
+  offload?: boolean;
+}
+
+export interface TapOpenResult {
+  fd: number;
+  /** The device name (the kernel's choice when a pattern like 'tap%d' was given). */
+  name: string;
+  /** TUN_F_* flags set with TUNSETOFFLOAD (0 without `offload`). */
+  offloads: number;
 }
 
 export interface RawOpenOptions {
@@ -79,6 +110,17 @@ export interface PollerOptions {
   lengths: Uint32Array;
   /** Optional: source address of delivered frame j at j*32 (dgram sockets only). */
   addrs?: Uint8Array | undefined;
+  /**
+   * Carry super-packets whole instead of segmenting them, on a descriptor with a virtio header
+   * (a packetOpen socket, a TAP opened with vnetHdr): slots must then hold OFFLOAD_FRAME_MIN bytes
+   * after the headroom, and frame j's offload metadata is written to meta[j*META_STRIDE ..].
+   * Ordinary frames keep having their checksums completed. No effect on other descriptors
+   * (their frames get meta type 0). Without it, a packet socket cuts super-packets into segments
+   * and a vnet TAP drops them (it only gets them when opened with `offload`).
+   */
+  offload?: boolean | undefined;
+  /** Required with `offload` (maxBatch * META_STRIDE entries); written by native when given. */
+  meta?: Uint16Array | undefined;
   /** Batches per readiness event before yielding to the event loop (default 8). */
   maxBatchesPerEvent?: number | undefined;
 }
@@ -98,9 +140,14 @@ export interface PollerStats {
   gsoSegmented: number;
   /** AF_PACKET: frames produced by segmentation (each also counts in `frames`). */
   gsoSegments: number;
-  /** AF_PACKET: super-packets dropped because they could not be segmented (unknown GSO type,
-   *  tunnel-encapsulated, malformed, or a segment larger than the slot). */
+  /** Super-packets dropped because they could not be segmented or carried (unknown GSO type,
+   *  tunnel-encapsulated, malformed, a segment larger than the slot; a vnet TAP's super-packet
+   *  without `offload`). */
   gsoDropped: number;
+  /** With `offload`: super-packets delivered whole (each one frame in `frames`). */
+  gsoCarried: number;
+  /** With `offload`: wire segments the carried super-packets stand for. */
+  gsoCarriedSegments: number;
 }
 
 /**
@@ -122,6 +169,8 @@ export interface Poller {
   readonly fd: number;
   /** True while started and not closed (false after a fatal error was delivered). */
   readonly active: boolean;
+  /** Super-packets are delivered whole (opts.offload on a descriptor with a virtio header). */
+  readonly offload: boolean;
 }
 
 /**
@@ -146,14 +195,18 @@ export interface NativeAddon {
   readonly MAX_BATCH: number;
 
   /** Create or attach TAP `name` (IFF_TAP|IFF_NO_PI), non-blocking, link up, MTU if given. */
-  tapOpen(name: string, opts?: TapOpenOptions): { fd: number; name: string };
+  tapOpen(name: string, opts?: TapOpenOptions): TapOpenResult;
+  /** 10 when every frame on `fd` carries a virtio_net_hdr (a packetOpen socket, a TAP opened with
+   *  vnetHdr): such a descriptor takes super-packets on send() with `meta`. Else 0. */
+  vnetHdrLen(fd: number): number;
   /**
    * AF_PACKET SOCK_RAW ETH_P_ALL bound to `ifname`, promiscuous, PACKET_IGNORE_OUTGOING,
    * PACKET_AUXDATA (VLAN tags re-inserted on receive), non-blocking. Works on a down interface
    * (frames flow once it is up).
    * Also PACKET_VNET_HDR: a Poller on this socket completes CHECKSUM_PARTIAL checksums and cuts
-   * GSO/GRO super-packets (TCPv4/v6, UDP L4, up to 64 KiB) into MSS-sized frames in native code,
-   * and send() prepends the (zeroed) virtio header; JS never sees it (see PollerStats).
+   * GSO/GRO super-packets (TCPv4/v6, UDP L4, up to 64 KiB) into MSS-sized frames in native code
+   * (or, with `offload`, delivers them whole with metadata), and send() prepends the virtio header
+   * (zeroed, or from `meta`); JS never sees it (see PollerStats).
    * Do not read or write this fd other than through Poller and send().
    */
   packetOpen(ifname: string): number;
@@ -185,6 +238,11 @@ export interface NativeAddon {
    * destination table. Returns the number of messages accepted. Stops at EAGAIN/ENOBUFS; other
    * per-message errors skip the message and are counted in result = [errorCount, lastErrno].
    * Messages not attempted (tx full) = count - accepted - errorCount.
+   * `meta` (optional, META_STRIDE entries per message, message i at i*META_STRIDE): offload
+   * metadata. On a packetOpen socket a super-packet then goes out whole (the kernel segments it,
+   * or hands it on as one); for 'stream' a non-null meta means the fd is a TAP opened with
+   * vnetHdr (required for such a TAP, also for ordinary frames: type 0). A super-packet for a
+   * descriptor without a virtio header throws: segment() it first.
    * Throws only for bad arguments (e.g. a descriptor outside the slab).
    */
   send(
@@ -195,6 +253,29 @@ export interface NativeAddon {
     count: number,
     addrs: Uint8Array | null,
     result: Int32Array | null,
+    meta?: Uint16Array | null,
+  ): number;
+
+  /**
+   * Cuts the super-packet src[off, off+len) (metadata meta[metaIndex*META_STRIDE ..]) into its
+   * wire segments, every checksum complete, for descriptors that cannot take it (UDP, raw, a TAP
+   * without virtio header): segment first+j goes to dst at j*slotSize + headroom, with
+   * offsets[j]/lengths[j]. Stops when dst (dst.length / slotSize slots), offsets or lengths are
+   * full. Returns how many were written (0 once first is past the last one), or -1 when the frame
+   * cannot be segmented (its metadata does not describe it, or a segment does not fit a slot).
+   */
+  segment(
+    src: Uint8Array,
+    off: number,
+    len: number,
+    meta: Uint16Array,
+    metaIndex: number,
+    dst: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    slotSize: number,
+    headroom: number,
+    first: number,
   ): number;
 
   Poller: PollerConstructor;
@@ -229,6 +310,13 @@ function load(): NativeAddon {
 
 export const native: NativeAddon = load();
 export const Poller: PollerConstructor = native.Poller;
+
+let splitter: GsoSplitter | undefined;
+
+/** This thread's GsoSplitter over native.segment (created on first use: ~600 KB of scratch). */
+export function gsoSplitter(): GsoSplitter {
+  return (splitter ??= new GsoSplitter(native.segment)); // a plain function: no receiver needed
+}
 
 export function isNativeError(err: unknown): err is NativeError {
   return (

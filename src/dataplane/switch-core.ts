@@ -26,7 +26,7 @@ import {
   R_UNKNOWN_TUNNEL,
   REASON_COUNT,
 } from './drop-reasons.js';
-import type { FrameBatch } from './frame-batch.js';
+import { type FrameBatch, META_STRIDE } from './frame-batch.js';
 import { IngressPolicy, SEEN_ARP, SEEN_ND, SEEN_OTHER } from './ingress-policy.js';
 import { NeighborTable } from './neighbor-table.js';
 import type { PortPolicy } from './port-policy.js';
@@ -163,9 +163,13 @@ export class SwitchCore {
     this.floodLists = lists;
   }
 
-  /** Decides every frame of `batch`; `now` is the clock in seconds. */
+  /**
+   * Decides every frame of `batch`; `now` is the clock in seconds. A super-packet (see
+   * frame-batch.ts) is decided once, like the first of its segments, and counted as all of them
+   * (rx_packets, rx_bytes with the repeated headers, a drop reason, flood_packets).
+   */
   process(batch: FrameBatch, now: number): void {
-    const { slab, offsets, lengths, ports: inPorts } = batch;
+    const { slab, offsets, lengths, ports: inPorts, meta } = batch;
     const n = batch.count;
     if (n > this.egress.length) throw new RangeError(`batch of ${n} exceeds capacity ${this.egress.length}`);
     const v = this.counters.values;
@@ -185,8 +189,9 @@ export class SwitchCore {
         continue;
       }
       const b = this.counters.base(inPort);
-      v[b + C_RX_PACKETS]!++;
-      v[b + C_RX_BYTES]! += len;
+      const segs = meta[i * META_STRIDE] === 0 ? 1 : batch.segments(i);
+      v[b + C_RX_PACKETS]! += segs;
+      v[b + C_RX_BYTES]! += segs === 1 ? len : batch.wireBytes(i);
       let reason = R_NONE;
       let out = EGRESS_DROP;
       if (!parseEthernet(slab, off, len, eth)) reason = R_MALFORMED;
@@ -203,7 +208,7 @@ export class SwitchCore {
       egress[i] = out;
       reasons[i] = reason;
       if (reason !== R_NONE) {
-        v[b + C_DROPS + reason - 1]!++;
+        v[b + C_DROPS + reason - 1]! += segs;
         if (this.onDropSample !== null) {
           const k = inPort * REASON_COUNT + reason - 1;
           if (now >= this.dropSampleNext[k]!) {
@@ -211,7 +216,7 @@ export class SwitchCore {
             this.onDropSample(inPort, reason, slab, off, len);
           }
         }
-      } else if (out === EGRESS_FLOOD) v[b + C_FLOOD_PACKETS]!++;
+      } else if (out === EGRESS_FLOOD) v[b + C_FLOOD_PACKETS]! += segs;
     }
   }
 

@@ -2,11 +2,14 @@
 // with one VNI through the shared UDP socket. The 8-byte VXLAN header is written into the
 // headroom just before the frame, and the message is sent from there: no copy, no allocation.
 // A flooded frame is sent by each port in turn, synchronously, so each port's header is in
-// place exactly while its own send runs.
+// place exactly while its own send runs. A super-packet (an offloaded TCP/UDP packet of up to
+// 64 KiB received whole on a member port) cannot go into one UDP datagram: it is cut into its wire
+// segments first (GsoSplitter, native segment()) and those are sent.
 
 import { VXLAN_HEADER_LEN, writeVxlanHeader } from '../encap/vxlan.js';
 import type { EgressPort } from './forwarder.js';
-import type { FrameBatch } from './frame-batch.js';
+import { anySuper, type FrameBatch, type GsoSplitter } from './frame-batch.js';
+import { gsoSplitter } from './native.js';
 
 export const DESC_STRIDE = 5;
 
@@ -18,17 +21,24 @@ export interface DatagramSender {
 export class VxlanEgress implements EgressPort {
   private readonly desc: Uint32Array;
 
-  /** `addr` is this port's remote as one 32-byte native address-table entry. */
+  /** `addr` is this port's remote as one 32-byte native address-table entry; `splitter` cuts
+   *  super-packets (default: the thread's shared one). */
   constructor(
     private readonly vni: number,
     private readonly addr: Uint8Array,
     private readonly sender: DatagramSender,
     batchCapacity: number,
+    private readonly splitter?: GsoSplitter,
   ) {
-    this.desc = new Uint32Array(batchCapacity * DESC_STRIDE);
+    this.desc = new Uint32Array(Math.max(batchCapacity, 64) * DESC_STRIDE);
   }
 
   transmit(batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number {
+    if (anySuper(batch, frames, count)) return (this.splitter ?? gsoSplitter()).transmit(batch, frames, count, errors, this.send);
+    return this.send(batch, frames, count, errors);
+  }
+
+  private readonly send = (batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number => {
     const d = this.desc;
     const slab = batch.slab;
     for (let k = 0, j = 0; k < count; k++, j += DESC_STRIDE) {
@@ -42,5 +52,5 @@ export class VxlanEgress implements EgressPort {
       d[j + 4] = 0;
     }
     return this.sender.send(slab, d, count, this.addr, errors);
-  }
+  };
 }

@@ -71,6 +71,9 @@ t.test('Poller argument validation', async (t) => {
   t.throws(() => new Poller(fd, 'dgram', slab, { ...ok, addrs: Buffer.alloc(8) }, cb), RangeError);
   t.throws(() => new Poller(fd, 'dgram', slab, { ...ok, maxBatchesPerEvent: 0 }, cb), RangeError);
   t.throws(() => new Poller(fd, 'dgram', slab, ok, 'nope' as unknown as () => void), TypeError);
+  t.throws(() => new Poller(fd, 'dgram', slab, { ...ok, offload: true }, cb), TypeError, 'offload needs meta');
+  t.throws(() => new Poller(fd, 'dgram', slab, { ...ok, offload: true, meta: new Uint16Array(15) }, cb), RangeError, 'meta too short');
+  t.throws(() => new Poller(fd, 'dgram', slab, { ...ok, meta: new Uint32Array(16) as unknown as Uint16Array }, cb), TypeError, 'meta must be a Uint16Array');
   t.throws(() => new Poller(-1, 'dgram', slab, ok, cb), RangeError);
   t.throws(() => (Poller as unknown as (...a: unknown[]) => unknown)(fd, 'dgram', slab, ok, cb), TypeError, 'without new');
   const fileFd = openSync('/dev/null', 'r');
@@ -88,8 +91,15 @@ t.test('Poller argument validation', async (t) => {
     gsoSegmented: 0,
     gsoSegments: 0,
     gsoDropped: 0,
+    gsoCarried: 0,
+    gsoCarriedSegments: 0,
   });
+  t.equal(p.offload, false);
   p.close();
+  // offload on a descriptor without virtio header: accepted, no effect (ordinary frames, meta 0)
+  const q = new Poller(fd, 'dgram', slab, { ...ok, offload: true, meta: new Uint16Array(16) }, cb);
+  t.equal(q.offload, false, 'no virtio header: offload has no effect');
+  q.close();
   p.close();
   p.stop();
 });
@@ -108,4 +118,23 @@ t.test('send argument validation', async (t) => {
   t.equal(native.send(fd, 'dgram', slab, new Uint32Array([0, 8, 0, 0, 0]), 1, null, result), 0);
   t.equal(result[0], 1);
   t.equal(result[1], 89, 'EDESTADDRREQ');
+  // offload metadata: too short, or a super-packet for a socket that cannot take one
+  t.throws(() => native.send(fd, 'dgram', slab, desc, 1, null, null, new Uint16Array(3)), RangeError, 'meta too short');
+  t.throws(() => native.send(fd, 'dgram', slab, desc, 1, null, null, new Uint16Array([1, 1000, 34, 54])), RangeError, 'no super-packet on UDP');
+  t.equal(native.send(fd, 'dgram', slab, new Uint32Array([0, 8, 0, 0, 0]), 1, null, result, new Uint16Array(4)), 0, 'ordinary frames with meta are fine');
+  t.equal(native.vnetHdrLen(fd), 0, 'a UDP socket has no virtio header');
+});
+
+t.test('segment argument validation', async (t) => {
+  const src = Buffer.alloc(256);
+  const dst = Buffer.alloc(4096);
+  const offs = new Uint32Array(2);
+  const lens = new Uint32Array(2);
+  const meta = new Uint16Array([1, 100, 34, 54]);
+  t.throws(() => native.segment(src, 200, 100, meta, 0, dst, offs, lens, 2048, 64, 0), RangeError, 'frame outside src');
+  t.throws(() => native.segment(src, 0, 200, meta, 1, dst, offs, lens, 2048, 64, 0), RangeError, 'metaIndex outside meta');
+  t.throws(() => native.segment(src, 0, 200, meta, 0, dst, offs, lens, 64, 64, 0), RangeError, 'slot <= headroom');
+  t.throws(() => native.segment(src, 0, 200, meta, 0, src, offs, lens, 2048, 64, 0), RangeError, 'src and dst the same');
+  t.equal(native.segment(src, 0, 200, meta, 0, dst, offs, lens, 2048, 64, 0), -1, 'zeros are no TCP/IPv4 super-packet');
+  t.equal(native.segment(src, 0, 200, new Uint16Array(4), 0, dst, offs, lens, 2048, 64, 0), -1, 'an ordinary frame is not segmented');
 });
