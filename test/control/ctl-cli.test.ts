@@ -86,10 +86,13 @@ async function daemon(t: Test, fdbSize = 5): Promise<Fixture> {
         case 'rs.apply':
           return { applied: true, changed: 2, dry_run: args.dry_run === true };
         case 'rs.status':
-          return [
-            { peer: 'as64500', state: 'Established', prefixes: 12 },
-            { peer: 'as64501', state: 'Active', prefixes: 0 },
-          ];
+          return {
+            sessions: [
+              { name: 'm_as64500_v4', asn: 64500, memberName: 'Example', family: 4, missing: false, state: 'up', since: '2026-11-25 01:02:03', info: 'Established', description: null, bgpState: 'Established', neighborAddress: '192.0.2.10', neighborAs: 64500, lastError: null, importLimit: 1000, importLimitHit: false, routes: { imported: 12, filtered: 1, exported: 30, preferred: 12 } },
+              { name: 'm_as64501_v4', asn: 64501, memberName: 'Other', family: 4, missing: false, state: 'start', since: '2026-11-25 01:02:03', info: 'Active', description: null, bgpState: 'Active', neighborAddress: '192.0.2.11', neighborAs: 64501, lastError: 'Socket: Connection refused', importLimit: 1000, importLimitHit: false, routes: null },
+            ],
+            tables: { master4: 42 },
+          };
         case 'ixf.export':
           return { version: '1.0', member_list: [{ asnum: 64500 }] };
         case 'openvpn.client-config':
@@ -315,7 +318,10 @@ t.test('route server, IX-F and OpenVPN pass-through', async (t) => {
   t.equal(apply.stdout, 'applied: yes\nchanged: 2\ndry run: yes\n');
 
   const st = await run(['--socket', d.path, 'rs', 'status']);
-  t.equal(st.stdout, 'PEER     STATE        PREFIXES\nas64500  Established        12\nas64501  Active              0\n');
+  const lines = st.stdout.trimEnd().split('\n');
+  t.match(lines[0], /^SESSION\s+ASN\s+MEMBER\s+NEIGHBOR\s+STATE\s+SINCE\s+IMPORTED\s+FILTERED\s+EXPORTED\s+INFO/, 'the route-server table');
+  t.match(lines[1], /^m_as64500_v4\s+64500\s+Example\s+192\.0\.2\.10\s+Established\s+2026-11-25 01:02:03\s+12\s+1\s+30/);
+  t.match(lines[2], /^m_as64501_v4\s+64501\s+Other\s+192\.0\.2\.11\s+Active\s.*-\s+-\s+-\s+Socket: Connection refused$/);
 
   const ixf = await run(['--socket', d.path, 'ixf', 'export']);
   t.same(JSON.parse(ixf.stdout), { version: '1.0', member_list: [{ asnum: 64500 }] }, 'IX-F export is JSON even without --json');

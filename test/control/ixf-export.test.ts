@@ -9,9 +9,10 @@ import t from 'tap';
 import type { Config, MemberConfig } from '../../src/control/config-types.js';
 import { exportIxf } from '../../src/control/ixf-export.js';
 import { importIxf } from '../../src/control/ixf-import.js';
-import { configFrom, fixtureConfig, repoRoot } from '../helpers/rs-fixtures.js';
+import { configFrom, fixtureConfig } from '../helpers/rs-fixtures.js';
+import { repoRoot, sharedDir } from '../helpers/paths.js';
 
-const SCHEMA = join(repoRoot(), '..', 'shared', 'schemas', 'ixp-member-list-1.0.schema.json');
+const SCHEMA = join(sharedDir, 'schemas', 'ixp-member-list-1.0.schema.json');
 const NOW = new Date('2024-05-01T12:34:56.789Z');
 
 type Validate = ((data: unknown) => boolean) & { errors?: unknown };
@@ -33,7 +34,7 @@ const comparable = (m: Pick<MemberConfig, 'asn' | 'name' | 'macs' | 'ipv4' | 'ip
 });
 
 const REGISTRIES: [string, () => Config][] = [
-  ['example', () => configFrom(join(repoRoot(), 'examples', 'ixfabric.yaml'))],
+  ['example', () => configFrom(join(repoRoot, 'examples', 'ixfabric.yaml'))],
   ['every-option', () => fixtureConfig('every-option.yaml')],
   ['members-200', () => fixtureConfig('members-200.yaml')],
   ['small', () => fixtureConfig('small.yaml')],
