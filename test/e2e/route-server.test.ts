@@ -14,7 +14,7 @@
 // data, `reload` then `rs apply --refresh`) that keeps every session up while a filtered route
 // becomes accepted, and max-prefix: `restart` takes M2's session down, `block` keeps M3's up
 // with the limit hit.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -304,14 +304,33 @@ async function startBird(n: string, conf: string, socket: string, name: string):
   }
 }
 
-/** `show protocols`: name → since, for the BGP protocols. */
-function protocolSince(socket: string): Record<string, string> {
-  const out: Record<string, string> = {};
+/** `show protocols`: BGP protocol name → state and info, and since in ms of the day. */
+function bgpProtocols(socket: string): Record<string, { state: string; since: number }> {
+  const out: Record<string, { state: string; since: number }> = {};
   for (const line of birdc(socket, 'show protocols').split('\n')) {
-    const m = /^(\S+)\s+BGP\s+\S+\s+(\S+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|\S+)\s+(\S+)/.exec(line);
-    if (m) out[m[1]!] = `${m[2]} ${m[3]} ${m[4]}`;
+    const m = /^(\S+)\s+BGP\s+\S+\s+(\S+)\s+(?:\d{4}-\d\d-\d\d )?(\d\d):(\d\d):(\d\d)(?:\.(\d+))?\s+(\S+)/.exec(line);
+    if (m) {
+      const ms = ((Number(m[3]) * 60 + Number(m[4])) * 60 + Number(m[5])) * 1000 + Number((m[6] ?? '0').padEnd(3, '0').slice(0, 3));
+      out[m[1]!] = { state: `${m[2]} ${m[7]}`, since: ms };
+    }
   }
   return out;
+}
+
+/**
+ * No session was reset: same protocols, same state, same since. BIRD prints `since` by turning
+ * its monotonic timestamp into wall-clock time at every `show`, so the printed value can move by
+ * a millisecond (seen, 07.304 → 07.305) or cross a second; a reset moves it by seconds.
+ */
+function assertNoReset(t: Test, now: ReturnType<typeof bgpProtocols>, before: ReturnType<typeof bgpProtocols>, who: string): void {
+  const moved = Object.keys(before).filter((k) => now[k]?.state !== before[k]!.state || Math.abs(now[k]!.since - before[k]!.since) > 1000);
+  t.same({ names: Object.keys(now).sort(), moved }, { names: Object.keys(before).sort(), moved: [] }, `${who}: every session keeps its state and since (${Object.keys(before).join(', ')})`);
+}
+
+/** The BGP TCP connections in the route server's namespace (a reset makes a new one). */
+function bgpConnections(): string[] {
+  const r = lab.run(rsNs, ['ss', '-Htn', 'state', 'established', '( sport = :179 or dport = :179 )']);
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/).slice(-2).join(' ')).filter((l) => l.includes(':')).sort();
 }
 
 interface Session {
@@ -326,6 +345,8 @@ interface Session {
   importLimitHit: boolean;
   routes: { imported: number; filtered: number; exported: number } | null;
 }
+/** waitFor for a predicate that returns the value it waited for, or false. */
+const waitUntil = async <T>(what: string, fn: () => T | false, ms: number, every = 200): Promise<T> => (await waitFor(what, fn, ms, every)) as T;
 const rsStatus = () => daemon.ctl<{ sessions: Session[]; tables: Record<string, number> }>('rs', 'status');
 const session = (name: string) => rsStatus().sessions.find((s) => s.name === name)!;
 const allEstablished = () => {
@@ -354,14 +375,13 @@ t.after(() => daemon.stop());
 
 t.test('rs apply wrote the config before BIRD ran; every session comes up Established', async (t) => {
   const t0 = Date.now();
-  const up = await waitFor('6 sessions Established', allEstablished, 90_000, 500);
+  const up = await waitUntil('6 sessions Established', allEstablished, 90_000, 500);
   t.comment(`all 6 sessions Established ${((Date.now() - t0) / 1000).toFixed(1)} s after the member BIRDs started`);
   t.same(up.map((s) => s.name), ['m_as65001_v4', 'm_as65001_v6', 'm_as65002_v4', 'm_as65002_v6', 'm_as65003_v4', 'm_as65003_v6'], 'the sessions of the registry, by their documented names');
   const ports = daemon.ctl<{ name: string; state: string }[]>('ports');
   for (const p of ['as64510-eth', 'as65001-vx', 'as65002-eth', 'as65003-ovpn']) t.equal(ports.find((x) => x.name === p)?.state, 'up', `port ${p} up`);
   for (const n of NAMES) {
-    const since = protocolSince(memberSocket(n));
-    t.match(since, { rs_v4: /^up /, rs_v6: /^up / }, `${n}'s own BIRD: both sessions up`);
+    t.match(bgpProtocols(memberSocket(n)), { rs_v4: { state: 'up Established' }, rs_v6: { state: 'up Established' } }, `${n}'s own BIRD: both sessions up`);
   }
   t.match(readFileSync(join(dir, 'bgpq4.calls'), 'utf8'), /-t AS-M1\n/, "the IRR data came from bgpq4 (the stand-in), M1's AS-SET expanded");
 });
@@ -436,9 +456,10 @@ t.test('blackhole routes (RFC 7999): accepted up to /32, sent on with NO_EXPORT 
 });
 
 t.test('a policy change applied with rs apply keeps every session up', async (t) => {
-  const before = rsStatus().sessions;
-  const rsSince = protocolSince(rsSocket);
-  const memberSince = Object.fromEntries(NAMES.map((n) => [n, protocolSince(memberSocket(n))]));
+  const rsBefore = bgpProtocols(rsSocket);
+  const membersBefore = Object.fromEntries(NAMES.map((n) => [n, bgpProtocols(memberSocket(n))]));
+  const tcpBefore = bgpConnections();
+  t.equal(tcpBefore.length, 6, `6 BGP connections to the route server (${tcpBefore.join(', ')})`);
   t.equal(session('m_as65001_v4').importLimit, 1000, "M1's import limit before: 1000");
   t.match(birdc(rsSocket, 'show route 185.63.4.0/24 filtered all'), /\(64510, 1101, 9\)/, '185.63.4.0/24 is filtered: not registered');
 
@@ -457,9 +478,9 @@ t.test('a policy change applied with rs apply keeps every session up', async (t)
   t.equal(session('m_as65001_v4').importLimit, 100, "M1's import limit now: 100");
   const after = rsStatus().sessions;
   t.ok(after.every((s) => s.bgpState === 'Established'), 'all 6 sessions still Established');
-  t.same(protocolSince(rsSocket), rsSince, "the RS's sessions: since unchanged (no reset)");
-  for (const n of NAMES) t.same(protocolSince(memberSocket(n)), memberSince[n], `${n}'s sessions: since unchanged`);
-  t.same(after.map((s) => s.since), before.map((s) => s.since), 'rs status: the same since for every session');
+  t.same(bgpConnections(), tcpBefore, 'the same 6 TCP connections: no session was reset');
+  assertNoReset(t, bgpProtocols(rsSocket), rsBefore, 'the route server');
+  for (const n of NAMES) assertNoReset(t, bgpProtocols(memberSocket(n)), membersBefore[n]!, n);
   t.equal(session('m_as65003_v4').routes?.imported, 4, "M3's v4 session: 4 routes accepted now");
 });
 
@@ -471,7 +492,7 @@ t.test('max-prefix: restart takes the session down, block keeps it and drops the
     t.match(birdc(memberSocket(n), 'configure'), /Reconfigured/, `${n} announces ${EXTRA[n].length} more valid routes`);
   }
   // M2: 4 accepted + 4 more = 8 > 7: BIRD shuts the session down.
-  const m2 = await waitFor('M2 session down', () => {
+  const m2 = await waitUntil('M2 session down', () => {
     const s = session('m_as65002_v4');
     return s.bgpState !== 'Established' && s;
   }, 20_000, 200);
@@ -481,7 +502,7 @@ t.test('max-prefix: restart takes the session down, block keeps it and drops the
   t.equal(session('m_as65002_v6').bgpState, 'Established', "M2's IPv6 session is not affected");
 
   // M3: 4 accepted + 2 more = 6 > 5: the limit is hit, one route is not accepted, the session stays.
-  const m3 = await waitFor('M3 limit hit', () => {
+  const m3 = await waitUntil('M3 limit hit', () => {
     const s = session('m_as65003_v4');
     return s.importLimitHit && s;
   }, 20_000, 200);
