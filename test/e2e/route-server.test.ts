@@ -372,6 +372,15 @@ t.before(async () => {
 });
 
 t.after(() => daemon.stop());
+// On failure, what the daemon and BIRD said (teardowns run last-registered first: this one
+// runs while everything still runs, before the lab directory is removed).
+t.after(() => {
+  if (t.passing()) return;
+  const tail = (f: string) => readFileSync(f, 'utf8').trimEnd().split('\n').slice(-40).join('\n');
+  process.stderr.write(`--- ixfabricd log (tail)\n${tail(daemon.log)}\n--- route server: show protocols\n${birdc(rsSocket, 'show protocols')}\n`);
+  for (const n of NAMES) process.stderr.write(`--- ${n}: show protocols\n${birdc(memberSocket(n), 'show protocols')}\n`);
+  process.stderr.write(`--- ports\n${daemon.ctlRaw(['ports']).stdout}\n`);
+});
 
 t.test('rs apply wrote the config before BIRD ran; every session comes up Established', async (t) => {
   const t0 = Date.now();
