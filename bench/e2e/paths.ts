@@ -1,0 +1,28 @@
+// Where the repository, the daemon's entry points and the shared captures are, seen from the
+// compiled benchmark (dist/bench/e2e/*.js) or its source (bench/e2e/*.ts).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no package.json above ${start}`);
+    dir = up;
+  }
+  return dir;
+}
+
+export const repoRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
+export const daemonBin = join(repoRoot, 'bin', 'ixfabricd.js');
+export const ctlBin = join(repoRoot, 'bin', 'ixfabricctl.js');
+/** What the daemon's bin script loads; absent until `npm run build`. */
+export const daemonBuilt = join(repoRoot, 'dist', 'src', 'control', 'daemon.js');
+export const nativeBuilt = join(repoRoot, 'native', 'build', 'Release', 'ixfabric.node');
+
+/** The exchange captures: ../shared/pcaps beside the clone (IXFABRIC_SHARED overrides), else /work/shared/pcaps. */
+export function pcapsDir(): string | null {
+  const candidates = [process.env.IXFABRIC_SHARED && join(process.env.IXFABRIC_SHARED, 'pcaps'), resolve(repoRoot, '..', 'shared', 'pcaps'), '/work/shared/pcaps'];
+  return candidates.find((d): d is string => !!d && existsSync(d)) ?? null;
+}
