@@ -645,7 +645,7 @@ static uint32_t rx_whole(ix_poller *p, int *err, int *more) {
 }
 
 /*
- * One batch of reads from a TAP with IFF_VNET_HDR: [virtio header, slot, spare byte] per read.
+ * One batch of reads from a TAP with IFF_VNET_HDR: virtio header, slot, spare byte per read.
  * Checksums of ordinary frames are completed; super-packets are carried whole with offload (the
  * TAP hands them over only when tapOpen enabled TSO) and dropped without. The TAP delivers a VLAN
  * tag in-band and csum_start counts it. A read of a packet whose GSO type the header cannot
@@ -654,22 +654,35 @@ static uint32_t rx_whole(ix_poller *p, int *err, int *more) {
 static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
   uint32_t out = 0;
   const uint32_t cap = p->slot_size - p->headroom;
+  /* [virtio header + slot] when the headroom can take the header (one iovec segment less for the
+   * kernel per read), else [header, slot]; then the spare byte. */
+  const int in_slot = p->headroom >= IX_VNET_HDR_LEN;
   struct iovec iov[3];
   ix_vnet_hdr vh;
+  int niov;
   *err = 0;
   *more = 0;
-  iov[0].iov_base = &vh;
-  iov[0].iov_len = IX_VNET_HDR_LEN;
-  iov[1].iov_len = cap;
-  iov[2].iov_base = &p->spare;
-  iov[2].iov_len = 1;
+  if (in_slot) {
+    iov[0].iov_len = IX_VNET_HDR_LEN + cap;
+    iov[1].iov_base = &p->spare;
+    iov[1].iov_len = 1;
+    niov = 2;
+  } else {
+    iov[0].iov_base = &vh;
+    iov[0].iov_len = IX_VNET_HDR_LEN;
+    iov[1].iov_len = cap;
+    iov[2].iov_base = &p->spare;
+    iov[2].iov_len = 1;
+    niov = 3;
+  }
   while (out < p->max_batch) {
     uint32_t base = out * p->slot_size + p->headroom, len;
     uint8_t *frame = p->slab + base;
     ix_gso_info gi;
     ssize_t n;
-    iov[1].iov_base = frame;
-    n = readv(p->fd, iov, 3);
+    if (in_slot) iov[0].iov_base = frame - IX_VNET_HDR_LEN;
+    else iov[1].iov_base = frame;
+    n = readv(p->fd, iov, niov);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EINVAL) {
@@ -685,6 +698,11 @@ static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
     }
     if ((size_t)n < IX_VNET_HDR_LEN) continue;
     len = (uint32_t)n - IX_VNET_HDR_LEN;
+    if (in_slot) memcpy(&vh, frame - IX_VNET_HDR_LEN, IX_VNET_HDR_LEN);
+    if (vh.gso_type != IX_GSO_NONE && !p->offload) {
+      p->gso_dropped++;
+      continue;
+    }
     if (len > cap) {
       p->truncated++;
       continue;
@@ -693,7 +711,7 @@ static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
       if ((vh.flags & IX_VNET_F_NEEDS_CSUM) && ix_csum_complete(frame, len, vh.csum_start, vh.csum_offset) == 0)
         p->csum_fixed++;
       if (p->meta != NULL) set_meta(p, out, &vh, NULL, 0);
-    } else if (p->offload && ix_gso_whole(frame, len, &vh, &gi) == 0) {
+    } else if (ix_gso_whole(frame, len, &vh, &gi) == 0) {
       len = gi.len;
       p->gso_carried++;
       p->gso_carried_segs += gi.nseg;
