@@ -100,7 +100,8 @@ export interface PollerOptions {
   /** Bytes per slot in the slab; frame i of a batch is received at i*slotSize + headroom. */
   slotSize: number;
   /** Bytes kept free before each frame (>= 4 for AF_PACKET sockets; >= 10 lets the kernel put
-   *  packetOpen's virtio header there, which is cheaper than a separate buffer). */
+   *  the virtio header of a packetOpen socket or a vnetHdr TAP there, which is cheaper than a
+   *  separate buffer). */
   headroom: number;
   /** Frames per batch, 1..1024. The slab must hold maxBatch * slotSize bytes. */
   maxBatch: number;
@@ -194,7 +195,9 @@ export interface NativeAddon {
   readonly DESC_STRIDE: number;
   readonly MAX_BATCH: number;
 
-  /** Create or attach TAP `name` (IFF_TAP|IFF_NO_PI), non-blocking, link up, MTU if given. */
+  /** Create or attach TAP `name` (IFF_TAP|IFF_NO_PI), non-blocking, link up, MTU if given.
+   *  With vnetHdr (+ offload) see TapOpenOptions: a Poller on the fd strips the virtio header
+   *  (detected with TUNGETIFF), send() needs `meta` to write it. */
   tapOpen(name: string, opts?: TapOpenOptions): TapOpenResult;
   /** 10 when every frame on `fd` carries a virtio_net_hdr (a packetOpen socket, a TAP opened with
    *  vnetHdr): such a descriptor takes super-packets on send() with `meta`. Else 0. */
