@@ -39,7 +39,6 @@
 /* virtio_net_hdr for frames we transmit: no checksum offload, no GSO. Never written. */
 static uint8_t zero_vnet[IX_VNET_HDR_LEN];
 
-
 static int grow(ix_instance *inst, uint32_t need) {
   struct mmsghdr *m;
   struct iovec *v;
@@ -270,7 +269,7 @@ static napi_value js_segment(napi_env env, napi_callback_info info) {
   if ((uint64_t)off + len > src_len) return ix_throw_range(env, "frame outside src");
   if (((uint64_t)mi + 1) * IX_META_STRIDE > meta_len) return ix_throw_range(env, "metaIndex outside meta");
   if (slot <= head) return ix_throw_range(env, "slotSize must be > headroom");
-  if (src == dst) return ix_throw_range(env, "src and dst must differ");
+  if (dst < src + off + len && src + off < dst + dst_len) return ix_throw_range(env, "dst overlaps the frame");
   m = meta + (size_t)mi * IX_META_STRIDE;
   /* The virtio header the metadata stands for, checked against the frame by the same parser the
    * receive path uses (a few dozen ns next to copying and summing up to 64 KiB). */

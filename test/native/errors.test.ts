@@ -134,7 +134,9 @@ t.test('segment argument validation', async (t) => {
   t.throws(() => native.segment(src, 200, 100, meta, 0, dst, offs, lens, 2048, 64, 0), RangeError, 'frame outside src');
   t.throws(() => native.segment(src, 0, 200, meta, 1, dst, offs, lens, 2048, 64, 0), RangeError, 'metaIndex outside meta');
   t.throws(() => native.segment(src, 0, 200, meta, 0, dst, offs, lens, 64, 64, 0), RangeError, 'slot <= headroom');
-  t.throws(() => native.segment(src, 0, 200, meta, 0, src, offs, lens, 2048, 64, 0), RangeError, 'src and dst the same');
+  t.throws(() => native.segment(src, 0, 200, meta, 0, src, offs, lens, 2048, 64, 0), RangeError, 'dst overlapping the frame');
+  t.throws(() => native.segment(src, 0, 200, meta, 0, src.subarray(100), offs, lens, 2048, 64, 0), RangeError, 'a view into the frame overlaps too');
+  t.equal(native.segment(src, 0, 100, meta, 0, src.subarray(100), offs, lens, 64, 0, 0), -1, 'a view after the frame does not overlap');
   t.equal(native.segment(src, 0, 200, meta, 0, dst, offs, lens, 2048, 64, 0), -1, 'zeros are no TCP/IPv4 super-packet');
   t.equal(native.segment(src, 0, 200, new Uint16Array(4), 0, dst, offs, lens, 2048, 64, 0), -1, 'an ordinary frame is not segmented');
 });
