@@ -25,11 +25,11 @@ import { measurePps } from './e2e/pps.js';
 import { CAPTURES, measureReplay, prepareReplay, type ReplayFile } from './e2e/replay.js';
 import { FIGURES, jsonLines, render, summarise, type RoundFigures, type VariantResults } from './e2e/report.js';
 import { measureTcp } from './e2e/tcp.js';
-import { cleanupLabs, GEN_CPU, SWITCH_CPU, type Topology } from './e2e/topology.js';
+import { cleanupLabs, GEN_CPU, setWireSized, SWITCH_CPU, type Topology } from './e2e/topology.js';
 import { QUICK_VARIANTS, VARIANTS, variantByName } from './e2e/variants.js';
 
 const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
-                          [--pps-seconds S] [--tcp-seconds S] [--pings N]
+                          [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
 
   --json          one JSON object per (variant, figure) on stdout instead of the tables
   --quick         ixfabric-vxlan and kernel-vxlan-hub, 1 round, 64-byte pps and TCP only
@@ -38,6 +38,9 @@ const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--vari
   --pps-seconds S duration of the 64-byte stream (default 5)
   --tcp-seconds S duration of the iperf3 transfer (default 5)
   --pings N       pings per latency figure, at 10 ms (default 200)
+  --wire-sized    members send wire-sized frames (transmit checksum offload and TSO off on
+                  their devices), as members behind a real tunnel do; default: the offloads
+                  the kernel gives a local member's device
 `;
 
 function progress(msg: string): void {
@@ -61,6 +64,7 @@ function parse() {
         'pps-seconds': { type: 'string', default: '5' },
         'tcp-seconds': { type: 'string', default: '5' },
         pings: { type: 'string', default: '200' },
+        'wire-sized': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -86,6 +90,7 @@ function parse() {
     ppsSeconds: int('pps-seconds', values['pps-seconds'], 1, 600),
     tcpSeconds: int('tcp-seconds', values['tcp-seconds'], 3, 600),
     pings: int('pings', values.pings, 10, 100_000),
+    wireSized: values['wire-sized']!,
   };
 }
 
@@ -112,6 +117,7 @@ function cleanupAll(): void {
 
 async function main(): Promise<void> {
   const args = parse();
+  setWireSized(args.wireSized);
   if (process.getuid?.() !== 0) fail('needs root (network namespaces, veth, TAP devices)');
   const needReplay = !args.quick;
   const tools = ['ip', 'ethtool', 'taskset', 'ping', 'trafgen', 'iperf3', ...(needReplay ? ['tcpreplay'] : []), ...args.variants.flatMap((v) => v.tools)];
@@ -170,6 +176,7 @@ async function main(): Promise<void> {
       '',
       `CPU layout: generators, member endpoints and the benchmark on CPU ${GEN_CPU}; the switch on CPU ${SWITCH_CPU} (userspace switch pinned with taskset; S's receive processing steered there with RPS, so kernel switches forward there too).`,
       `64 B: trafgen per-packet path for ${args.ppsSeconds} s; sent/received from A's and B's device counters; sent = every frame handed to A's device (A's tx_packets + tx_errors + tx_dropped), received = B's rx_packets.`,
+      `Members' devices: ${args.wireSized ? 'transmit checksum offload and TSO off (--wire-sized): wire-sized frames' : 'default offloads (TSO/GSO on where the device has them)'}.`,
       `TCP: iperf3 -t ${args.tcpSeconds}, one stream; pings: ${args.pings} at 10 ms, under load while the transfer runs.`,
       ...(replay ? [`Replay: ${replay.frames} frames x ${replay.loops} loops (${replay.frames * replay.loops} per run), of which ${replay.ieeeReserved * replay.loops} go to IEEE-reserved 01:80:c2:00:00:01-0f (Linux bridges keep those).`] : []),
       `Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,

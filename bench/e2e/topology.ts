@@ -98,12 +98,34 @@ export function cleanupLabs(): void {
   labs.clear();
 }
 
+let wireSized = false;
+
 /**
- * Makes a member's own interface behave like a remote member's: transmit checksum offload (and
- * with it TSO/GSO) off, so the member sends wire-sized, checksummed frames. Returns a note
- * when the device does not let it be changed (a TAP without vnet header has nothing to turn off).
+ * `--wire-sized`: members send wire-sized, checksummed frames (transmit checksum offload and with
+ * it TSO/GSO off), as a member whose frames cross a real tunnel does. By default a member's device
+ * keeps the offloads the kernel gives it, as a local member's does; that is where carrying
+ * super-packets whole (virtio header) pays off.
+ */
+export function setWireSized(on: boolean): void {
+  wireSized = on;
+}
+
+/**
+ * With `--wire-sized`, turns transmit checksum offload off on a member's own interface. Returns a
+ * note when the device does not let it be changed (a TAP without vnet header has nothing to turn off).
  */
 export function remoteLike(ns: string, dev: string): string | null {
+  return wireSized ? checksumsInSoftware(ns, dev) : null;
+}
+
+/**
+ * Transmit checksum offload (and with it TSO/GSO) off on `dev`. Always so for the VXLAN members:
+ * over veth a kernel vxlan device hands the VTEP datagrams whose inner TCP/UDP checksum is left
+ * to offload (CHECKSUM_PARTIAL), and a UDP socket cannot see that (a real underlay NIC fills it
+ * in), so ixfabric would forward frames with unfinished checksums. Both VXLAN variants get the
+ * same member devices.
+ */
+export function checksumsInSoftware(ns: string, dev: string): string | null {
   const r = runSync(['ip', 'netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off']);
   if (r.code === 0) return null;
   return `${dev} in ${ns}: ethtool -K tx off: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
