@@ -1,12 +1,13 @@
-// Runs the whole suite: build (TypeScript + native addon), then every test under test/ with
-// node-tap, and ends with one line `N passed, N failed` counting leaf assertions.
+// Runs the whole suite: build (TypeScript + native addon), type-check the tests too (tap only
+// strips their types), then every test under test/ with node-tap, and ends with one line `N passed, N failed` counting leaf assertions.
 // Extra arguments are passed to tap (for example a single test file).
 import { spawn, spawnSync } from 'node:child_process';
 import { Parser } from 'tap-parser';
 
 if (!process.env.IXFABRIC_SKIP_BUILD) {
   const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
-  if (build.status !== 0) {
+  const typecheck = build.status === 0 ? spawnSync('npm', ['run', '--silent', 'typecheck'], { stdio: 'inherit' }) : build;
+  if (build.status !== 0 || typecheck.status !== 0) {
     console.log('0 passed, 1 failed');
     process.exit(1);
   }

@@ -11,6 +11,8 @@
 // `segments(i)` packets of `wireBytes(i)` bytes in all, so they read the same whether or not a
 // member's kernel offloads.
 
+import type { NativeAddon } from './native.js';
+
 /** Offload metadata per frame, in u16 entries (native.ts: META_*). */
 export const META_STRIDE = 4;
 export const META_GSO_TYPE = 0;
@@ -97,19 +99,7 @@ export function anySuper(batch: FrameBatch, frames: Uint32Array, count: number):
 }
 
 /** native.segment (see native.ts). */
-export type SegmentFn = (
-  src: Uint8Array,
-  off: number,
-  len: number,
-  meta: Uint16Array,
-  metaIndex: number,
-  dst: Uint8Array,
-  offsets: Uint32Array,
-  lengths: Uint32Array,
-  slotSize: number,
-  headroom: number,
-  first: number,
-) => number;
+export type SegmentFn = NativeAddon['segment'];
 
 /** An egress's transmit of ordinary frames (EgressPort.transmit semantics). */
 export type PlainTransmit = (batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array) => number;

@@ -18,13 +18,18 @@ const NOW = new Date('2024-05-01T12:34:56.789Z');
 type Validate = ((data: unknown) => boolean) & { errors?: unknown };
 function validator(): Validate {
   if (!existsSync(SCHEMA)) throw new Error(`the IX-F schema is missing: ${SCHEMA} (shared/ must sit beside the repository)`);
-  const ajv = new Ajv04({ allErrors: true, strict: false });
+  // ajv-draft-04 is CommonJS: its class is the default export under ESM interop
+  const Ajv = ((Ajv04 as unknown as { default?: unknown }).default ?? Ajv04) as new (o: object) => { compile(schema: unknown): unknown };
+  const ajv = new Ajv({ allErrors: true, strict: false });
   const addFormats = ((formatsModule as unknown as { default?: unknown }).default ?? formatsModule) as (a: unknown) => void;
   addFormats(ajv);
   return ajv.compile(JSON.parse(readFileSync(SCHEMA, 'utf8'))) as Validate;
 }
 
-const comparable = (m: Pick<MemberConfig, 'asn' | 'name' | 'macs' | 'ipv4' | 'ipv6' | 'routeServer'>) => ({
+type Comparable = Pick<MemberConfig, 'asn' | 'name' | 'macs' | 'ipv4' | 'ipv6'> & {
+  routeServer: { enabled: boolean; asSet: string | null; maxPrefix: { ipv4: number | null; ipv6: number | null } };
+};
+const comparable = (m: Comparable) => ({
   asn: m.asn,
   name: m.name,
   macs: m.macs,

@@ -12,9 +12,9 @@ import {
   parseLargeCommunities,
   reasonByCode,
 } from '../../src/control/rs-communities.js';
-import { repoRoot } from '../helpers/rs-fixtures.js';
+import { repoRoot } from '../helpers/paths.js';
 
-const DOC = readFileSync(join(repoRoot(), 'docs', 'route-server.md'), 'utf8');
+const DOC = readFileSync(join(repoRoot, 'docs', 'route-server.md'), 'utf8');
 
 t.test('every community value is documented', async (t) => {
   for (const r of Object.values(REASONS)) t.match(DOC, `| \`RS_ASN:1101:${r.code}\` |`, `reason ${r.code} (${r.name})`);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseConfig } from '../../src/control/config-load.js';
 import { renderRouteServer, routeServerSessions, sessionName } from '../../src/control/rs-render.js';
-import { FIXTURES, birdParse, configFrom, fixtureConfig, fixtureInputs, generateMembers200, repoRoot } from '../helpers/rs-fixtures.js';
+import { FIXTURES, birdParse, configFrom, fixtureConfig, fixtureInputs, generateMembers200 } from '../helpers/rs-fixtures.js';
+import { repoRoot } from '../helpers/paths.js';
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 
@@ -76,7 +77,7 @@ t.test('missing inputs are refused, not rendered as empty filters', async (t) =>
 });
 
 t.test('the example config renders and bird -p accepts it', async (t) => {
-  const text = renderRouteServer(configFrom(join(repoRoot(), 'examples', 'ixfabric.yaml')));
+  const text = renderRouteServer(configFrom(join(repoRoot, 'examples', 'ixfabric.yaml')));
   t.match(text, 'protocol bgp m_as64500_v4 from rs_client_v4 {');
   const parsed = birdParse(text);
   t.ok(parsed.ok, parsed.output);

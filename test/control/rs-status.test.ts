@@ -10,7 +10,8 @@ import {
   parseShowRouteCount,
   routeServerStatus,
 } from '../../src/control/rs-status.js';
-import { configFrom, FIXTURES, repoRoot } from '../helpers/rs-fixtures.js';
+import { repoRoot } from '../helpers/paths.js';
+import { configFrom, FIXTURES } from '../helpers/rs-fixtures.js';
 
 const PROTOCOLS = readFileSync(join(FIXTURES, 'show-protocols-all.txt'), 'utf8');
 const COUNT = readFileSync(join(FIXTURES, 'show-route-count.txt'), 'utf8');
@@ -48,7 +49,7 @@ t.test('show route count', async (t) => {
 });
 
 t.test('routeServerStatus: every registry session, missing ones marked', async (t) => {
-  const config = configFrom(join(repoRoot(), 'examples', 'ixfabric.yaml'));
+  const config = configFrom(join(repoRoot, 'examples', 'ixfabric.yaml'));
   const seen: string[] = [];
   const runner: CommandRunner = async (cmd, args) => {
     seen.push([cmd, ...args].join(' '));

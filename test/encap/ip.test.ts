@@ -67,7 +67,7 @@ t.test('address text round trips', async (t) => {
     ['2001:db8:0:1:0:0:0:1', '2001:db8:0:1::1'],
     ['::ffff:192.0.2.1', '::ffff:c000:201'],
     ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
-  ]) t.equal(formatIpv6Address(parseIpv6Address(inp!)!), out, inp);
+  ]) t.equal(formatIpv6Address(parseIpv6Address(inp!)!), out, inp!);
   t.equal(parseIpv6Address('192.0.2.1'), null);
   t.equal(parseIpv4Address('192.0.2.256'), null);
   t.ok(isIpv6LinkLocal(parseIpv6Address('fe80::1')!, 0));

@@ -10,8 +10,7 @@ import { prng } from '../helpers/prng.js';
 import { pcapsDir, repoRoot } from '../helpers/paths.js';
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   LinkType,

@@ -1,20 +1,10 @@
 // Where the repository and the shared captures are. The captures live beside the clone in
 // `../shared/pcaps` (see DESIGN.md); IXFABRIC_SHARED overrides, /work/shared is the fallback.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { repoRoot } from '../../bench/e2e/paths.js';
 
-function findRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${start}`);
-    dir = up;
-  }
-  return dir;
-}
-
-export const repoRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
+export { repoRoot };
 
 export const sharedDir = [process.env.IXFABRIC_SHARED, resolve(repoRoot, '..', 'shared'), '/work/shared'].find(
   (d): d is string => !!d && existsSync(join(d, 'pcaps')),

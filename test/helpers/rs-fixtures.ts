@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatConfigError, loadConfig } from '../../src/control/config-load.js';
 import type { Config } from '../../src/control/config-types.js';
@@ -15,17 +15,6 @@ import type { RouteServerInputs } from '../../src/control/rs-render.js';
 import { loadRoaFile } from '../../src/control/rs-rpki.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/rs/', import.meta.url));
-
-/** The repository root: the nearest parent with a package.json. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('no package.json above the test directory');
-    dir = up;
-  }
-  return dir;
-}
 
 export function configFrom(path: string): Config {
   const r = loadConfig(path);

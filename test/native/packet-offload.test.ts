@@ -33,7 +33,6 @@ import {
   TCP_SOURCE,
   Stream,
   MAC,
-  tcp,
   tcpGso,
   injector,
   sameFrames,
