@@ -362,6 +362,12 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
       this.log.warn({ socket: e.key, errno: e.errno }, 'socket error');
       return;
     }
+    if (e.event === 'tunnel-drop') {
+      const total = this.dp.counters.port(e.slot).drops[e.reason] ?? 0;
+      const key = e.key < 0 ? {} : e.socket.startsWith('eoip') ? { tunnel_id: e.key } : { vni: e.key };
+      this.log.warn({ socket: e.socket, reason: e.reason, remote: e.remote, ...key, dropped_total: total }, 'tunnel packet dropped (first of this socket and reason this minute)');
+      return;
+    }
     const p = [...this.ports.values()].find((x) => x.id === e.id);
     if (!p) return;
     if (e.event === 'drop') {

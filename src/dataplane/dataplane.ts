@@ -20,6 +20,7 @@ import { VxlanSocket } from './vxlan-socket.js';
 import { DgramVxlanSocket } from './vxlan-dgram-socket.js';
 import { EoipSocket } from './eoip-socket.js';
 import { EoipEgress } from './eoip-egress.js';
+import { TunnelDropLog } from './tunnel-drop-log.js';
 
 type TunnelSocket = VxlanSocket | DgramVxlanSocket | EoipSocket;
 
@@ -29,7 +30,10 @@ export type DataplaneEvent =
   /** An EoIP port's peer went silent (up: false) or spoke again (up: true). */
   | { event: 'port-liveness'; id: number; name: string; up: boolean }
   /** The first drop of a (port, reason) in a minute, for the log. */
-  | { event: 'drop'; id: number; name: string; reason: string; frame: Record<string, string | number> };
+  | { event: 'drop'; id: number; name: string; reason: string; frame: Record<string, string | number> }
+  /** The first unknown_tunnel or malformed drop of a tunnel socket in a minute (key: VNI or
+   *  tunnel id, -1 when the packet had none), for the log. */
+  | { event: 'tunnel-drop'; socket: string; slot: number; reason: string; remote: string; key: number };
 
 export interface DataplaneOptions {
   maxPorts: number;
@@ -55,6 +59,7 @@ export class Dataplane {
   private readonly specs = new Map<number, PortSpec>();
   private readonly attached = new Map<number, Attached>();
   private readonly sockets = new Map<string, TunnelSocket>();
+  private readonly tunnelDrops: TunnelDropLog;
   private readonly truncatedSeen = new Map<FdPort | TunnelSocket, number>();
 
   constructor(private readonly opts: DataplaneOptions) {
@@ -69,6 +74,10 @@ export class Dataplane {
     });
     this.forwarder = new Forwarder(this.core, BATCH);
     this.installBindings(opts.fabric);
+    this.tunnelDrops = new TunnelDropLog(this.core.dropSampleS, this.clock, (d) => {
+      const key = [...this.sockets].find(([, s]) => s.slot === d.slot)?.[0] ?? String(d.slot);
+      opts.events({ event: 'tunnel-drop', socket: key, slot: d.slot, reason: reasonName(d.reason) ?? String(d.reason), remote: d.remote, key: d.key });
+    });
     this.core.onDropSample = (id, reason, slab, off, len) =>
       opts.events({ event: 'drop', id, name: this.specs.get(id)?.name ?? String(id), reason: reasonName(reason) ?? String(reason), frame: summariseFrame(slab, off, len) });
   }
@@ -99,6 +108,7 @@ export class Dataplane {
       sock = eo;
     } else if (s.transport === 'native') sock = new VxlanSocket(s.fd, s.slot, this.opts.native, counters, this.forwarder, this.clock, onError);
     else sock = new DgramVxlanSocket(s.family, s.address, s.port, s.slot, counters, this.forwarder, this.clock, onError);
+    sock.onDrop = this.tunnelDrops.sink;
     this.sockets.set(s.key, sock);
   }
 
@@ -107,6 +117,7 @@ export class Dataplane {
     const s = this.sockets.get(key);
     if (!s) return;
     s.close();
+    this.tunnelDrops.forget(s.slot);
     this.sockets.delete(key);
     this.truncatedSeen.delete(s);
   }

@@ -10,6 +10,7 @@ import { decodeEoipV4, decodeEoipV6, EOIP_FRAME, EOIP_KEEPALIVE, newEoipPacket }
 import { IPPROTO_GRE, newIpv4Header, parseIpv4 } from '../encap/ip.js';
 import { C_DROPS, C_RX_BYTES, C_RX_PACKETS, type Counters } from './counters.js';
 import { R_MALFORMED, R_UNKNOWN_TUNNEL } from './drop-reasons.js';
+import type { TunnelDropSink } from './tunnel-drop-log.js';
 import type { Forwarder } from './forwarder.js';
 import { FrameBatch } from './frame-batch.js';
 import type { NativeAddon, Poller } from './native.js';
@@ -28,6 +29,8 @@ export class EoipSocket implements DatagramSender {
   readonly alive: Uint8Array;
   /** Called (synchronously, before its frames are forwarded) when a dead port's peer speaks. */
   onRevive: (port: number) => void = () => undefined;
+  /** Told of unknown_tunnel and malformed drops (TunnelDropLog). */
+  onDrop: TunnelDropSink | null = null;
   private readonly batch = new FrameBatch(BATCH, SLOT, HEADROOM);
   private readonly rxOffsets = new Uint32Array(BATCH);
   private readonly rxLengths = new Uint32Array(BATCH);
@@ -77,6 +80,7 @@ export class EoipSocket implements DatagramSender {
         // the payload ends where the IPv4 header says (a raw socket also sees the header)
         if (!parseIpv4(slab, off, off + len, this.ip) || this.ip.protocol !== IPPROTO_GRE || this.ip.laterFragment) {
           v[lb + C_DROPS + R_MALFORMED - 1]!++;
+          if (this.onDrop !== null) this.onDrop(this.slot, R_MALFORMED, this.addrs, i, -1);
           continue;
         }
         const end = Math.min(off + len, off + this.ip.totalLength);
@@ -86,11 +90,13 @@ export class EoipSocket implements DatagramSender {
       } else rc = decodeEoipV6(slab, off, len, this.eo);
       if (rc !== EOIP_FRAME && rc !== EOIP_KEEPALIVE) {
         v[lb + C_DROPS + R_MALFORMED - 1]!++;
+        if (this.onDrop !== null) this.onDrop(this.slot, R_MALFORMED, this.addrs, i, -1);
         continue;
       }
       const port = this.demux.lookup(this.addrs, i * ADDR_ENTRY, this.eo.tunnelId);
       if (port < 0) {
         v[lb + C_DROPS + R_UNKNOWN_TUNNEL - 1]!++;
+        if (this.onDrop !== null) this.onDrop(this.slot, R_UNKNOWN_TUNNEL, this.addrs, i, this.eo.tunnelId);
         continue;
       }
       this.lastRx[port] = now;

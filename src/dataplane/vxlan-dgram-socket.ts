@@ -9,6 +9,7 @@ import type { Forwarder } from './forwarder.js';
 import { FrameBatch } from './frame-batch.js';
 import { decodeAddr, encodeAddr } from './native.js';
 import { TunnelDemux } from './tunnel-demux.js';
+import type { TunnelDropSink } from './tunnel-drop-log.js';
 import { ADDR_ENTRY, decapVxlanBatch } from './vxlan-ingress.js';
 import type { DatagramSender } from './vxlan-egress.js';
 import { HEADROOM } from './fd-port.js';
@@ -23,6 +24,8 @@ export class DgramVxlanSocket implements DatagramSender {
   private readonly rxLengths = new Uint32Array(1);
   private readonly addrs = new Uint8Array(ADDR_ENTRY);
   private oversized = 0;
+  /** Told of unknown_tunnel and malformed drops (TunnelDropLog). */
+  onDrop: TunnelDropSink | null = null;
 
   constructor(
     family: 4 | 6,
@@ -44,7 +47,7 @@ export class DgramVxlanSocket implements DatagramSender {
       this.batch.slab.set(msg, HEADROOM);
       this.rxLengths[0] = msg.length;
       encodeAddr(this.addrs, 0, rinfo.address, rinfo.port);
-      decapVxlanBatch(this.batch, this.rxOffsets, this.rxLengths, this.addrs, 1, this.demux, counters, slot);
+      decapVxlanBatch(this.batch, this.rxOffsets, this.rxLengths, this.addrs, 1, this.demux, counters, slot, this.onDrop);
       if (this.batch.count > 0) forwarder.forward(this.batch, clock());
     });
     this.socket.bind(port, address);

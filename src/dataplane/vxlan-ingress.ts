@@ -7,6 +7,7 @@
 import { decodeVxlan, VXLAN_HEADER_LEN } from '../encap/vxlan.js';
 import { C_DROPS, C_RX_BYTES, C_RX_PACKETS, type Counters } from './counters.js';
 import { R_MALFORMED, R_UNKNOWN_TUNNEL } from './drop-reasons.js';
+import type { TunnelDropSink } from './tunnel-drop-log.js';
 import type { FrameBatch } from './frame-batch.js';
 import type { TunnelDemux } from './tunnel-demux.js';
 
@@ -25,6 +26,7 @@ export function decapVxlanBatch(
   demux: TunnelDemux,
   counters: Counters,
   listenerSlot: number,
+  onDrop: TunnelDropSink | null = null,
 ): number {
   const slab = batch.slab;
   const v = counters.values;
@@ -38,11 +40,13 @@ export function decapVxlanBatch(
     const vni = decodeVxlan(slab, off, len);
     if (vni < 0) {
       v[lb + C_DROPS + R_MALFORMED - 1]!++;
+      if (onDrop !== null) onDrop(listenerSlot, R_MALFORMED, addrs, i, -1);
       continue;
     }
     const port = demux.lookup(addrs, i * ADDR_ENTRY, vni);
     if (port < 0) {
       v[lb + C_DROPS + R_UNKNOWN_TUNNEL - 1]!++;
+      if (onDrop !== null) onDrop(listenerSlot, R_UNKNOWN_TUNNEL, addrs, i, vni);
       continue;
     }
     batch.offsets[n] = off + VXLAN_HEADER_LEN;

@@ -7,6 +7,7 @@ import type { Forwarder } from './forwarder.js';
 import { FrameBatch } from './frame-batch.js';
 import type { NativeAddon, Poller } from './native.js';
 import { TunnelDemux } from './tunnel-demux.js';
+import type { TunnelDropSink } from './tunnel-drop-log.js';
 import { ADDR_ENTRY, decapVxlanBatch } from './vxlan-ingress.js';
 import type { DatagramSender } from './vxlan-egress.js';
 import { BATCH, HEADROOM } from './fd-port.js';
@@ -22,6 +23,8 @@ export class VxlanSocket implements DatagramSender {
   private readonly addrs = new Uint8Array(BATCH * ADDR_ENTRY);
   private readonly result = new Int32Array(2);
   private readonly poller: Poller;
+  /** Told of unknown_tunnel and malformed drops (TunnelDropLog). */
+  onDrop: TunnelDropSink | null = null;
 
   constructor(
     readonly fd: number,
@@ -37,7 +40,7 @@ export class VxlanSocket implements DatagramSender {
         onError(-n);
         return;
       }
-      decapVxlanBatch(this.batch, this.rxOffsets, this.rxLengths, this.addrs, n, this.demux, counters, slot);
+      decapVxlanBatch(this.batch, this.rxOffsets, this.rxLengths, this.addrs, n, this.demux, counters, slot, this.onDrop);
       if (this.batch.count > 0) forwarder.forward(this.batch, clock());
     });
     this.poller.start();

@@ -147,6 +147,9 @@ t.test('malformed EoIP is counted and dropped', async (t) => {
     return (d.malformed ?? 0) - (before.malformed ?? 0) === 4 && (d.unknown_tunnel ?? 0) - (before.unknown_tunnel ?? 0) === 1;
   }, 5000);
   t.pass('4 malformed (bad magic, length too long, inner frame under 14 bytes, header truncated), 1 unknown tunnel id');
+  const line = await waitFor('the unknown tunnel log line', () =>
+    daemon.logText().split('\n').filter((l) => l.includes('tunnel packet dropped')).map((l) => JSON.parse(l)).find((l) => l.reason === 'unknown_tunnel'), 3000);
+  t.match(line, { socket: /^eoip4/, remote: '10.40.0.2', tunnel_id: 999 }, 'logged with the remote and the tunnel id');
   t.ok(ping(e4, '192.0.2.54'), 'the member still works');
 });
 

@@ -203,6 +203,16 @@ t.test('malformed and unknown VXLAN input is counted and disturbs nothing', asyn
   t.ok(ping('A', members.C.v4), 'A still reaches C');
   t.ok(ping('B', members.D.v6), 'B still reaches D');
   t.equal(daemon.port(portOf('A')).drops.unknown_tunnel ?? 0, 0, 'nothing blamed on the member port');
+  // the first drop of each reason per socket and minute is logged with the remote and the VNI
+  const tunnelLog = () => daemon.logText().split('\n').filter((l) => l.includes('tunnel packet dropped')).map((l) => JSON.parse(l));
+  const logged = (await waitFor('the tunnel drop log lines', () => (tunnelLog().length >= 2 ? tunnelLog() : null), 3000))!;
+  const unknown = logged.filter((l) => l.reason === 'unknown_tunnel');
+  t.equal(unknown.length, 1, 'one unknown_tunnel line in the minute');
+  t.match(unknown[0], { socket: /^vxlan4/, remote: '10.10.1.2', vni: 999 }, 'with the remote and the VNI that did not match');
+  const malformed = logged.filter((l) => l.reason === 'malformed');
+  t.equal(malformed.length, 1, 'one malformed line in the minute');
+  t.match(malformed[0], { remote: '10.10.1.2' }, 'with the remote');
+  t.notOk('vni' in malformed[0], 'and no VNI (the header was not valid)');
 });
 
 t.test('SIGTERM stops the daemon gracefully and removes its TAP', async (t) => {
