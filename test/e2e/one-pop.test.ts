@@ -121,6 +121,17 @@ t.test('iperf3 TCP between A (VXLAN) and C (Ethernet)', async (t) => {
   t.comment(`iperf3 TCP A (vxlan) → C (veth): ${gbps.toFixed(2)} Gbit/s`);
 });
 
+t.test('iperf3 TCP between the two VXLAN members A and B (quick figure)', async (t) => {
+  // the quick end-to-end figure of the one-POP topology; 64-byte pps between two VXLAN members
+  // is measured by `npm run bench:e2e -- --quick` (trafgen), not in the suite
+  lab.spawn(ns.B, ['iperf3', '-s', '-1', '-B', members.B.v4]);
+  await sleep(500);
+  const r = lab.sh(ns.A, ['iperf3', '-c', members.B.v4, '-t', '3', '-J'], { timeoutMs: 30_000 });
+  const gbps = JSON.parse(r).end.sum_received.bits_per_second / 1e9;
+  t.ok(gbps > 0.01, `A → B: ${gbps.toFixed(2)} Gbit/s`);
+  t.comment(`iperf3 TCP A (vxlan, IPv4 underlay) → B (vxlan, IPv6 underlay): ${gbps.toFixed(2)} Gbit/s`);
+});
+
 t.test('the FDB shows each member MAC on its port', async (t) => {
   const fdb = daemon.ctl<{ mac: string; port: string; kind: string }[]>('fdb');
   for (const n of Object.keys(members) as Name[]) {
