@@ -81,6 +81,24 @@ static inline void csum_store(uint8_t *p, uint64_t sum, int udp) {
   memcpy(p, &v, 2);
 }
 
+/* Sum of the TCP/UDP pseudo-header over the IP header at `ip` (addresses as they are; a routing
+ * header's final destination is not looked up: the kernel never builds TSO packets with one). */
+static uint64_t pseudo_sum(const uint8_t *ip, int v6, uint8_t proto, uint32_t l4len) {
+  uint8_t pseudo[40];
+  if (!v6) {
+    memcpy(pseudo, ip + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = proto;
+    wr16(pseudo + 10, (uint16_t)l4len);
+    return csum_add(0, pseudo, 12);
+  }
+  memcpy(pseudo, ip + 8, 32);
+  wr32(pseudo + 32, l4len);
+  pseudo[36] = pseudo[37] = pseudo[38] = 0;
+  pseudo[39] = proto;
+  return csum_add(0, pseudo, 40);
+}
+
 int ix_csum_complete(uint8_t *frame, uint32_t len, uint32_t start, uint32_t offset) {
   uint64_t sum;
   if (start >= len || offset > len - start || len - start - offset < 2) return -1;
@@ -184,7 +202,6 @@ uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *f, const ix_gso_info *gi, u
   const int last = k + 1 >= gi->nseg;
   const uint32_t l3 = gi->l3 + add, l4 = gi->l4 + add, hlen = gi->hlen + add;
   const uint32_t l4len = hlen - l4 + seglen;
-  uint8_t pseudo[40];
   uint64_t sum;
 
   ix_copy_frame(dst, f, gi->hlen, tag);
@@ -197,23 +214,10 @@ uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *f, const ix_gso_info *gi, u
     wr16(ip + 4, (uint16_t)(rd16(f + gi->l3 + 4) + k)); /* the kernel increments the ID too */
     ip[10] = ip[11] = 0;
     csum_store(ip + 10, csum_add(0, ip, ihl), 0);
-    memcpy(pseudo, ip + 12, 8);
-    pseudo[8] = 0;
-    pseudo[9] = gi->proto;
-    wr16(pseudo + 10, (uint16_t)l4len);
-    sum = csum_add(0, pseudo, 12);
   } else {
-    uint8_t *ip = dst + l3;
-    wr16(ip + 4, (uint16_t)(hlen - l3 - 40 + seglen));
-    /* Pseudo-header with the addresses of the IPv6 header (a routing header's final destination
-     * is not looked up: the kernel never builds TSO packets with one). */
-    memcpy(pseudo, ip + 8, 32);
-    wr32(pseudo + 32, l4len);
-    sum = csum_add(0, pseudo, 36);
-    memset(pseudo, 0, 4);
-    pseudo[3] = gi->proto;
-    sum = csum_add(sum, pseudo, 4);
+    wr16(dst + l3 + 4, (uint16_t)(hlen - l3 - 40 + seglen));
   }
+  sum = pseudo_sum(dst + l3, gi->v6, gi->proto, l4len);
 
   if (gi->proto == PROTO_TCP) {
     uint8_t *th = dst + l4;
@@ -239,27 +243,10 @@ uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *f, const ix_gso_info *gi, u
  * segment's checksum there, a TSO packet already holds exactly this value.
  */
 int ix_gso_whole(uint8_t *f, uint32_t len, const ix_vnet_hdr *vh, ix_gso_info *gi) {
-  uint8_t pseudo[40];
-  uint64_t sum;
-  uint32_t l4len;
   uint16_t v;
   if (ix_gso_parse(f, len, vh, gi) != 0) return -1;
   if (rd16(f + gi->l3 + (gi->v6 ? 4 : 2)) == 0) return -1;
-  l4len = gi->len - gi->l4;
-  if (!gi->v6) {
-    memcpy(pseudo, f + gi->l3 + 12, 8);
-    pseudo[8] = 0;
-    pseudo[9] = gi->proto;
-    wr16(pseudo + 10, (uint16_t)l4len);
-    sum = csum_add(0, pseudo, 12);
-  } else {
-    memcpy(pseudo, f + gi->l3 + 8, 32);
-    wr32(pseudo + 32, l4len);
-    pseudo[36] = pseudo[37] = pseudo[38] = 0;
-    pseudo[39] = gi->proto;
-    sum = csum_add(0, pseudo, 40);
-  }
-  v = csum_fold(sum);
+  v = csum_fold(pseudo_sum(f + gi->l3, gi->v6, gi->proto, gi->len - gi->l4));
   memcpy(f + gi->l4 + (gi->proto == PROTO_TCP ? 16 : 6), &v, 2);
   return 0;
 }
