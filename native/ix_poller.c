@@ -575,6 +575,27 @@ static inline void set_meta(ix_poller *p, uint32_t out, const ix_vnet_hdr *vh, c
 }
 
 /*
+ * A frame read with its virtio header, for a Poller that carries super-packets: an ordinary frame
+ * gets its checksum completed (returns 0), a super-packet is validated and prepared to go out
+ * whole, *len becoming its IP-announced length (returns 1), or counted as dropped (returns -1).
+ */
+static int take_vnet_frame(ix_poller *p, uint8_t *frame, uint32_t *len, const ix_vnet_hdr *vh, ix_gso_info *gi) {
+  if (vh->gso_type == IX_GSO_NONE) {
+    if ((vh->flags & IX_VNET_F_NEEDS_CSUM) && ix_csum_complete(frame, *len, vh->csum_start, vh->csum_offset) == 0)
+      p->csum_fixed++;
+    return 0;
+  }
+  if (ix_gso_whole(frame, *len, vh, gi) != 0) {
+    p->gso_dropped++;
+    return -1;
+  }
+  *len = gi->len;
+  p->gso_carried++;
+  p->gso_carried_segs += gi->nseg;
+  return 1;
+}
+
+/*
  * One batch from a PACKET_VNET_HDR socket with offload (slots of at least IX_OFFLOAD_FRAME_MIN):
  * message i lands in slot i, virtio header in front; nothing is staged or segmented. Ordinary
  * frames get their checksum completed as in rx_vnet; a super-packet stays whole, with its
@@ -620,19 +641,7 @@ static uint32_t rx_whole(ix_poller *p, int *err, int *more) {
     len -= IX_VNET_HDR_LEN;
     /* before a tag re-insertion overwrites it */
     memcpy(&vh, p->hdr_in_slot ? frame - IX_VNET_HDR_LEN : (const uint8_t *)&p->vhdr[i], IX_VNET_HDR_LEN);
-    gso = vh.gso_type != IX_GSO_NONE;
-    if (!gso) {
-      if ((vh.flags & IX_VNET_F_NEEDS_CSUM) && ix_csum_complete(frame, len, vh.csum_start, vh.csum_offset) == 0)
-        p->csum_fixed++;
-    } else {
-      if (ix_gso_whole(frame, len, &vh, &gi) != 0) {
-        p->gso_dropped++;
-        continue;
-      }
-      len = gi.len;
-      p->gso_carried++;
-      p->gso_carried_segs += gi.nseg;
-    }
+    if ((gso = take_vnet_frame(p, frame, &len, &vh, &gi)) < 0) continue;
     if (vlan_tag(mh, tagb)) {
       memmove(frame - 4, frame, 12);
       memcpy(frame + 8, tagb, 4);
@@ -707,17 +716,14 @@ static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
       p->truncated++;
       continue;
     }
-    if (vh.gso_type == IX_GSO_NONE) {
-      if ((vh.flags & IX_VNET_F_NEEDS_CSUM) && ix_csum_complete(frame, len, vh.csum_start, vh.csum_offset) == 0)
-        p->csum_fixed++;
+    switch (take_vnet_frame(p, frame, &len, &vh, &gi)) {
+    case 0:
       if (p->meta != NULL) set_meta(p, out, &vh, NULL, 0);
-    } else if (ix_gso_whole(frame, len, &vh, &gi) == 0) {
-      len = gi.len;
-      p->gso_carried++;
-      p->gso_carried_segs += gi.nseg;
+      break;
+    case 1:
       set_meta(p, out, &vh, &gi, 0);
-    } else {
-      p->gso_dropped++;
+      break;
+    default:
       continue;
     }
     p->offsets[out] = base;
