@@ -6,7 +6,7 @@
 
 import { EOIP_V4_HEADER_LEN, EOIP_V6_HEADER_LEN, writeEoipV4Header, writeEoipV6Header } from '../encap/eoip.js';
 import type { EgressPort } from './forwarder.js';
-import { anySuper, type FrameBatch, type GsoSplitter } from './frame-batch.js';
+import { anySuper, SPLIT_BATCH, type FrameBatch, type GsoSplitter } from './frame-batch.js';
 import { gsoSplitter } from './native.js';
 import { DESC_STRIDE, type DatagramSender } from './vxlan-egress.js';
 
@@ -25,7 +25,7 @@ export class EoipEgress implements EgressPort {
     batchCapacity: number,
     private readonly splitter?: GsoSplitter,
   ) {
-    this.desc = new Uint32Array(Math.max(batchCapacity, 64) * DESC_STRIDE);
+    this.desc = new Uint32Array(Math.max(batchCapacity, SPLIT_BATCH) * DESC_STRIDE);
     this.hdrLen = family === 4 ? EOIP_V4_HEADER_LEN : EOIP_V6_HEADER_LEN;
     if (family === 4) writeEoipV4Header(this.keepalive, 0, tunnelId, 0);
     else writeEoipV6Header(this.keepalive, 0, tunnelId);

@@ -87,9 +87,7 @@ export class Forwarder {
       // unless the kernel refused some frames individually (tx_error).
       const q = queues[p]!;
       if (sink === undefined) {
-        let segs = 0;
-        for (let k = 0; k < n; k++) segs += batch.segments(q[k]!);
-        v[b + C_DROPS + R_TX_FULL - 1]! += segs;
+        v[b + C_DROPS + R_TX_FULL - 1]! += segmentsOf(batch, q, 0, n);
         continue;
       }
       this.errors[0] = 0;
@@ -110,11 +108,14 @@ export class Forwarder {
       v[b + C_TX_PACKETS]! += packets;
       v[b + C_TX_BYTES]! += bytes;
       if (failed > 0) v[b + C_DROPS + R_TX_ERROR - 1]! += failed;
-      if (n - sent - failed > 0) {
-        let segs = 0;
-        for (let k = sent + failed; k < n; k++) segs += batch.segments(q[k]!);
-        v[b + C_DROPS + R_TX_FULL - 1]! += segs;
-      }
+      if (n - sent - failed > 0) v[b + C_DROPS + R_TX_FULL - 1]! += segmentsOf(batch, q, sent + failed, n);
     }
   }
+}
+
+/** Wire packets that frames q[from..to) of `batch` stand for. */
+function segmentsOf(batch: FrameBatch, q: Uint32Array, from: number, to: number): number {
+  let segs = 0;
+  for (let k = from; k < to; k++) segs += batch.segments(q[k]!);
+  return segs;
 }

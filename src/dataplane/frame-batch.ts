@@ -104,6 +104,9 @@ export type SegmentFn = NativeAddon['segment'];
 /** An egress's transmit of ordinary frames (EgressPort.transmit semantics). */
 export type PlainTransmit = (batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array) => number;
 
+/** Segments a GsoSplitter cuts at a time: an egress's descriptors must hold this many. */
+export const SPLIT_BATCH = 64;
+
 /** Scratch slot for one segment: headroom, a 9216-byte jumbo frame and two VLAN tags. */
 export const SPLIT_SLOT = Math.ceil((64 + 9216 + 8) / 64) * 64;
 
@@ -122,7 +125,7 @@ export class GsoSplitter {
 
   constructor(
     private readonly segment: SegmentFn,
-    capacity = 64,
+    capacity = SPLIT_BATCH,
     slotSize = SPLIT_SLOT,
     headroom = 64,
     runCapacity = 1024,

@@ -8,7 +8,7 @@
 
 import { VXLAN_HEADER_LEN, writeVxlanHeader } from '../encap/vxlan.js';
 import type { EgressPort } from './forwarder.js';
-import { anySuper, type FrameBatch, type GsoSplitter } from './frame-batch.js';
+import { anySuper, SPLIT_BATCH, type FrameBatch, type GsoSplitter } from './frame-batch.js';
 import { gsoSplitter } from './native.js';
 
 export const DESC_STRIDE = 5;
@@ -30,7 +30,7 @@ export class VxlanEgress implements EgressPort {
     batchCapacity: number,
     private readonly splitter?: GsoSplitter,
   ) {
-    this.desc = new Uint32Array(Math.max(batchCapacity, 64) * DESC_STRIDE);
+    this.desc = new Uint32Array(Math.max(batchCapacity, SPLIT_BATCH) * DESC_STRIDE);
   }
 
   transmit(batch: FrameBatch, frames: Uint32Array, count: number, errors: Int32Array): number {
