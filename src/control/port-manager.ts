@@ -364,7 +364,7 @@ export class PortManager extends EventEmitter<{ change: [ManagedPort] }> {
     }
     if (e.event === 'tunnel-drop') {
       const total = this.dp.counters.port(e.slot).drops[e.reason] ?? 0;
-      const key = e.key < 0 ? {} : e.socket.startsWith('eoip') ? { tunnel_id: e.key } : { vni: e.key };
+      const key = e.key < 0 ? {} : { [e.keyName]: e.key };
       this.log.warn({ socket: e.socket, reason: e.reason, remote: e.remote, ...key, dropped_total: total }, 'tunnel packet dropped (first of this socket and reason this minute)');
       return;
     }

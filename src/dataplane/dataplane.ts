@@ -31,9 +31,9 @@ export type DataplaneEvent =
   | { event: 'port-liveness'; id: number; name: string; up: boolean }
   /** The first drop of a (port, reason) in a minute, for the log. */
   | { event: 'drop'; id: number; name: string; reason: string; frame: Record<string, string | number> }
-  /** The first unknown_tunnel or malformed drop of a tunnel socket in a minute (key: VNI or
-   *  tunnel id, -1 when the packet had none), for the log. */
-  | { event: 'tunnel-drop'; socket: string; slot: number; reason: string; remote: string; key: number };
+  /** The first unknown_tunnel or malformed drop of a tunnel socket in a minute (key: the VNI or
+   *  EoIP tunnel id, as keyName says; -1 when the packet had none), for the log. */
+  | { event: 'tunnel-drop'; socket: string; slot: number; reason: string; remote: string; keyName: 'vni' | 'tunnel_id'; key: number };
 
 export interface DataplaneOptions {
   maxPorts: number;
@@ -75,8 +75,9 @@ export class Dataplane {
     this.forwarder = new Forwarder(this.core, BATCH);
     this.installBindings(opts.fabric);
     this.tunnelDrops = new TunnelDropLog(this.core.dropSampleS, this.clock, (d) => {
-      const key = [...this.sockets].find(([, s]) => s.slot === d.slot)?.[0] ?? String(d.slot);
-      opts.events({ event: 'tunnel-drop', socket: key, slot: d.slot, reason: reasonName(d.reason) ?? String(d.reason), remote: d.remote, key: d.key });
+      const [name, sock] = [...this.sockets].find(([, s]) => s.slot === d.slot) ?? [String(d.slot), null];
+      const keyName = sock instanceof EoipSocket ? 'tunnel_id' : 'vni';
+      opts.events({ event: 'tunnel-drop', socket: name, slot: d.slot, reason: reasonName(d.reason) ?? String(d.reason), remote: d.remote, keyName, key: d.key });
     });
     this.core.onDropSample = (id, reason, slab, off, len) =>
       opts.events({ event: 'drop', id, name: this.specs.get(id)?.name ?? String(id), reason: reasonName(reason) ?? String(reason), frame: summariseFrame(slab, off, len) });
