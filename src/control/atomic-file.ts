@@ -3,15 +3,14 @@
 // the old content or the new, never half of it, even across a crash.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes `data` to `path` (created with `mode`) and fsyncs it before returning. */
 export function writeFileSynced(path: string, data: string | Uint8Array, mode = 0o644): void {
   const fd = openSync(path, 'w', mode);
   try {
-    if (typeof data === 'string') writeSync(fd, data);
-    else writeSync(fd, data);
+    writeFileSync(fd, data); // the whole of it (writeSync may write less)
     fsyncSync(fd);
   } finally {
     closeSync(fd);
