@@ -1,20 +1,10 @@
 // Where the repository, the daemon's entry points and the shared captures are, seen from the
 // compiled benchmark (dist/bench/e2e/*.js) or its source (bench/e2e/*.ts).
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { findRepoRoot } from '../../src/dataplane/repo-root.js';
 
-function findRoot(start: string): string {
-  let dir = start;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`no package.json above ${start}`);
-    dir = up;
-  }
-  return dir;
-}
-
-export const repoRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
+export const repoRoot = findRepoRoot(import.meta.url);
 export const daemonBin = join(repoRoot, 'bin', 'ixfabricd.js');
 export const ctlBin = join(repoRoot, 'bin', 'ixfabricctl.js');
 /** What the daemon's bin script loads; absent until `npm run build`. */

@@ -11,8 +11,8 @@
 // so tests run it in-process; executed directly, this module runs it on process.argv.
 
 import { formatRouteServerStatus, type RouteServerStatus } from './rs-status.js';
-import { readFileSync, realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { isMainModule } from './main-module.js';
 import { parseDocument } from 'yaml';
 import { loadConfig } from './config-load.js';
 import { type ControlClient, DaemonError, UnreachableError, withClient } from './control-client.js';
@@ -459,17 +459,7 @@ export async function main(
   return EXIT_OK;
 }
 
-function runDirectly(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href || import.meta.url === pathToFileURL(script).href;
-  } catch {
-    return false;
-  }
-}
-
-if (runDirectly()) {
+if (isMainModule(import.meta.url)) {
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     // `ixfabricctl fdb | head`: a closed pipe is not an error.
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);

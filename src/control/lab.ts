@@ -15,9 +15,10 @@
 // docs/route-server.md ("Live test and lab") describes it for operators.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findRepoRoot } from '../dataplane/repo-root.js';
+import { isMainModule } from './main-module.js';
 
 export const LAB_DIR = '/run/ixfabric-lab';
 export const NS_PREFIX = 'ixlab-';
@@ -81,16 +82,7 @@ export const memberDir = (k: MemberKey) => `${LAB_DIR}/${k}`;
 export const memberSocket = (k: MemberKey) => `${memberDir(k)}/bird.ctl`;
 export const RS_SOCKET = `${RS.dir}/bird.ctl`;
 
-function findRepo(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the repository (no package.json above lab.js)');
-    dir = up;
-  }
-  return dir;
-}
-const REPO = findRepo();
+const REPO = findRepoRoot(import.meta.url);
 const DAEMON_BIN = join(REPO, 'bin', 'ixfabricd.js');
 const CTL_BIN = join(REPO, 'bin', 'ixfabricctl.js');
 
@@ -664,14 +656,4 @@ function preflightRoot(): void {
   }
 }
 
-function runDirectly(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (runDirectly()) process.exitCode = await main(process.argv.slice(2));
+if (isMainModule(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -11,7 +11,7 @@ import type { DataplaneEvent } from './dataplane.js';
 import type { FabricSpec, FdbDump, PortSpec, SocketSpec } from './port-spec.js';
 import type { RestoreResult } from '../fdb/fdb-snapshot.js';
 import type { WorkerData, WorkerRequest } from './worker.js';
-import { findRepoRoot } from './native.js';
+import { findRepoRoot } from './repo-root.js';
 
 /** The compiled worker; from TypeScript sources (tests) it is the one under dist/. */
 function workerScript(): string {

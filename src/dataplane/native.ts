@@ -34,9 +34,9 @@
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { GsoSplitter } from './frame-batch.js';
+import { findRepoRoot } from './repo-root.js';
 
 /** Offload metadata: u16 entries per frame (see above); defined with FrameBatch. */
 export { META_GSO_SIZE, META_GSO_TYPE, META_HDR_END, META_L4_OFFSET, META_STRIDE } from './frame-batch.js';
@@ -284,18 +284,7 @@ export interface NativeAddon {
   Poller: PollerConstructor;
 }
 
-/** Walk up from `from` (a file URL or path) to the first directory holding package.json. */
-export function findRepoRoot(from: string = import.meta.url): string {
-  let dir = dirname(from.startsWith('file:') ? fileURLToPath(from) : from);
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error(`ixfabric: no package.json above ${from}`);
-    dir = up;
-  }
-}
-
-export const addonPath: string = join(findRepoRoot(), 'native', 'build', 'Release', 'ixfabric.node');
+export const addonPath: string = join(findRepoRoot(import.meta.url), 'native', 'build', 'Release', 'ixfabric.node');
 
 function load(): NativeAddon {
   const require = createRequire(import.meta.url);
