@@ -8,7 +8,6 @@ import {
   memberUp,
   memberVeth,
   newLab,
-  checksumsInSoftware,
   remoteLike,
   S_VTEP,
   steerToSwitchCpu,
@@ -48,9 +47,7 @@ export async function buildKernelVxlanHub(): Promise<Topology> {
   bridge(nsS, 'br0');
   const notes: string[] = [];
   for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
-    vxlanMember(lab, ns, nsS, m);
-    memberUp(ns, 'vx0', m, peer, VXLAN_MTU);
-    const n = checksumsInSoftware(ns, 'vx0');
+    const n = vxlanMember(lab, ns, nsS, m, peer);
     if (n) notes.push(n);
     const dev = `vx${m.name.toLowerCase()}`;
     mustSync(['ip', '-n', nsS, 'link', 'add', dev, 'type', 'vxlan', 'id', String(m.vni), 'remote', m.underlay, 'local', S_VTEP, 'dstport', '4789']);

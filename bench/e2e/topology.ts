@@ -154,11 +154,13 @@ export function memberVeth(lab: Lab, ns: string, inner: string, nsS: string, out
 }
 
 /**
- * The VXLAN members' side: an underlay veth to S (S's end steered to the switch CPU), a route to
- * S's VTEP address, and the member's vxlan device `vx0` (VNI per member, port 4789, MTU 1450).
- * S's VTEP address sits on S's loopback.
+ * The VXLAN members' side, the same for ixfabric-vxlan and the kernel hub: an underlay veth to S
+ * (S's end steered to the switch CPU), a route to S's VTEP address, and the member's vxlan device
+ * `vx0` (VNI per member, port 4789, MTU 1450), addressed and up (memberUp), checksumming in
+ * software (checksumsInSoftware). S's VTEP address sits on S's loopback. Returns a note when the
+ * checksum offload could not be turned off.
  */
-export function vxlanMember(lab: Lab, ns: string, nsS: string, m: Member): { sDev: string } {
+export function vxlanMember(lab: Lab, ns: string, nsS: string, m: Member, peer: Member): string | null {
   const sDev = lab.ifname(`u${m.name.toLowerCase()}`);
   lab.veth('u0', ns, sDev, nsS);
   mustSync(['ip', '-n', nsS, 'addr', 'add', `${m.underlayS}/24`, 'dev', sDev]);
@@ -168,7 +170,8 @@ export function vxlanMember(lab: Lab, ns: string, nsS: string, m: Member): { sDe
   mustSync(['ip', '-n', ns, 'route', 'add', `${S_VTEP}/32`, 'via', m.underlayS]);
   mustSync(['ip', '-n', ns, 'link', 'add', 'vx0', 'type', 'vxlan', 'id', String(m.vni), 'remote', S_VTEP, 'local', m.underlay, 'dstport', '4789']);
   steerToSwitchCpu(nsS, sDev);
-  return { sDev };
+  memberUp(ns, 'vx0', m, peer, VXLAN_MTU);
+  return checksumsInSoftware(ns, 'vx0');
 }
 
 export function vtepOnLoopback(nsS: string): void {

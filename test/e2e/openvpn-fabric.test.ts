@@ -3,11 +3,12 @@
 // `ixfabricctl openvpn client-config` prints, and pings a VXLAN member. Killing the server-side
 // openvpn gets it restarted, and connectivity comes back by itself.
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, ctlBin, waitFor } from '../helpers/netns.js';
 import { Daemon } from '../helpers/daemon.js';
+import { memberKeyPair } from '../helpers/openvpn-member.js';
 
 const lab = new Lab(t, 'v');
 const pop = lab.ns('pop');
@@ -33,9 +34,7 @@ lab.remoteLike(vx, 'vx0');
 // The member makes its own key pair (the commands the client config prints) and gives the
 // exchange its certificate's fingerprint.
 const memberDir = join(lab.dir, 'member');
-mkdirSync(memberDir);
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', '/CN=AS65301', '-keyout', 'as65301.key', '-out', 'as65301.crt'], { cwd: memberDir, stdio: 'ignore' });
-const fingerprint = execFileSync('openssl', ['x509', '-in', 'as65301.crt', '-noout', '-fingerprint', '-sha256'], { cwd: memberDir, encoding: 'utf8' }).trim().split('=')[1]!;
+const fingerprint = memberKeyPair(memberDir, 65301);
 
 const cfg = lab.file(
   'ixfabric.yaml',

@@ -12,7 +12,7 @@
 // the member, and after the server-side openvpn is killed (SIGKILL, then SIGTERM) the
 // supervisor restarts it and the ping works again by itself.
 import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { OpenvpnParams } from '../../src/control/config-types.js';
@@ -20,6 +20,7 @@ import { renderClientConfig } from '../../src/control/openvpn-config.js';
 import { certificateFingerprint } from '../../src/control/openvpn-pki.js';
 import { OpenvpnSupervisor, ipTapControl } from '../../src/control/openvpn-supervisor.js';
 import { Lab, waitFor } from '../helpers/netns.js';
+import { memberKeyPair } from '../helpers/openvpn-member.js';
 
 const lab = new Lab(t, 'o');
 const pop = lab.ns('pop');
@@ -43,11 +44,7 @@ lab.ip(stranger, 'addr add 10.78.0.2/24 dev u0');
 lab.ip(stranger, 'link set u0 up');
 
 function keyPair(dir: string, asn: number): string {
-  mkdirSync(dir, { recursive: true });
-  // exactly the commands the client config prints
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', `/CN=AS${asn}`, '-keyout', `as${asn}.key`, '-out', `as${asn}.crt`], { cwd: dir, stdio: 'ignore' });
-  const out = execFileSync('openssl', ['x509', '-in', `as${asn}.crt`, '-noout', '-fingerprint', '-sha256'], { cwd: dir, encoding: 'utf8' });
-  const fp = out.trim().split('=')[1]!.toLowerCase();
+  const fp = memberKeyPair(dir, asn).toLowerCase();
   if (fp !== certificateFingerprint(readFileSync(join(dir, `as${asn}.crt`)))) throw new Error('fingerprints disagree');
   return fp;
 }

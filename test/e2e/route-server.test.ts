@@ -15,11 +15,12 @@
 // becomes accepted, and max-prefix: `restart` takes M2's session down, `block` keeps M3's up
 // with the limit hit.
 import t, { type Test } from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab, ctlBin, sleep, waitFor } from '../helpers/netns.js';
 import { Daemon } from '../helpers/daemon.js';
+import { memberKeyPair } from '../helpers/openvpn-member.js';
 
 const RS_ASN = 64510;
 const RS = { v4: '192.0.2.1', v6: '2001:db8:ffff::1' };
@@ -160,9 +161,7 @@ for (const [n, v4, v6] of lanAddrs) {
 
 // M3's own key pair; the exchange gets its certificate's fingerprint.
 const m3Dir = join(dir, 'm3');
-mkdirSync(m3Dir);
-execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650', '-subj', '/CN=AS65003', '-keyout', 'as65003.key', '-out', 'as65003.crt'], { cwd: m3Dir, stdio: 'ignore' });
-const fingerprint = execFileSync('openssl', ['x509', '-in', 'as65003.crt', '-noout', '-fingerprint', '-sha256'], { cwd: m3Dir, encoding: 'utf8' }).trim().split('=')[1]!;
+const fingerprint = memberKeyPair(m3Dir, 65003);
 
 // --- IRR (stand-in bgpq4) and RPKI fixtures ---------------------------------------------------
 function writeIrr(object: string, f: IrrFixture): void {
