@@ -10,15 +10,13 @@ import {
   A,
   B,
   GEN_CPU,
-  memberUp,
-  memberVeth,
   newLab,
   PEERING_LAN,
-  remoteLike,
   S_VTEP,
-  steerToSwitchCpu,
   SWITCH_CPU,
+  tapMembers,
   vtepOnLoopback,
+  vethMembers,
   VXLAN_MTU,
   vxlanMember,
   type Member,
@@ -143,13 +141,7 @@ export async function buildIxfabricTap(): Promise<Topology> {
   const { lab, nsS, nsA, nsB } = parts;
   const tap = { A: lab.ifname('ta'), B: lab.ifname('tb') };
   const { base } = await withDaemon('ixfabric-tap', parts, '127.0.0.1', (m) => `{ type: tap, interface: ${tap[m.name]} }`, 'tap');
-  const notes: string[] = [];
-  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
-    lab.ip(nsS, `link set ${tap[m.name]} netns ${ns}`);
-    memberUp(ns, tap[m.name], m, peer, 1500);
-    const n = remoteLike(ns, tap[m.name]);
-    if (n) notes.push(n);
-  }
+  const notes = tapMembers(nsS, nsA, nsB, tap);
   return { ...base, devA: tap.A, devB: tap.B, devKind: 'tap', mtu: 1500, notes };
 }
 
@@ -158,16 +150,7 @@ export async function buildIxfabricAfpacket(): Promise<Topology> {
   const parts = newLab('p');
   const { lab, nsS, nsA, nsB } = parts;
   const outer = { A: lab.ifname('pa'), B: lab.ifname('pb') };
-  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
-    memberVeth(lab, ns, 'm0', nsS, outer[m.name]);
-    steerToSwitchCpu(nsS, outer[m.name]);
-    memberUp(ns, 'm0', m, peer, 1500);
-  }
-  const notes: string[] = [];
-  for (const ns of [nsA, nsB]) {
-    const n = remoteLike(ns, 'm0');
-    if (n) notes.push(n);
-  }
+  const notes = vethMembers(lab, nsS, nsA, nsB, outer);
   const { base } = await withDaemon('ixfabric-afpacket', parts, '127.0.0.1', (m) => `{ type: ethernet, interface: ${outer[m.name]} }`, 'eth');
   return { ...base, devA: 'm0', devB: 'm0', devKind: 'veth', mtu: 1500, notes };
 }

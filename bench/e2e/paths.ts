@@ -16,3 +16,5 @@ export function pcapsDir(): string | null {
   const candidates = [process.env.IXFABRIC_SHARED && join(process.env.IXFABRIC_SHARED, 'pcaps'), resolve(repoRoot, '..', 'shared', 'pcaps'), '/work/shared/pcaps'];
   return candidates.find((d): d is string => !!d && existsSync(d)) ?? null;
 }
+/** ixfabric's port I/O without its switch (bare-forwarder.ts), as compiled. */
+export const bareForwarderBin = join(repoRoot, 'dist', 'bench', 'e2e', 'bare-forwarder.js');

@@ -147,6 +147,34 @@ export function steerToSwitchCpu(nsS: string, dev: string): void {
   mustSync(['ip', 'netns', 'exec', nsS, 'sh', '-c', `for q in /sys/class/net/${dev}/queues/rx-*; do echo ${SWITCH_CPU_MASK} > $q/rps_cpus; done`]);
 }
 
+/**
+ * Members on veths: A's and B's `m0` joined to S's ends `outer.A` / `outer.B` (steered to the
+ * switch CPU), addressed and up. Returns the notes of remoteLike.
+ */
+export function vethMembers(lab: Lab, nsS: string, nsA: string, nsB: string, outer: { A: string; B: string }): string[] {
+  const notes: string[] = [];
+  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
+    memberVeth(lab, ns, 'm0', nsS, outer[m.name]);
+    steerToSwitchCpu(nsS, outer[m.name]);
+    memberUp(ns, 'm0', m, peer, 1500);
+    const n = remoteLike(ns, 'm0');
+    if (n) notes.push(n);
+  }
+  return notes;
+}
+
+/** Members on TAPs the switch made in S: moved into A and B, addressed and up. Returns the notes of remoteLike. */
+export function tapMembers(nsS: string, nsA: string, nsB: string, tap: { A: string; B: string }): string[] {
+  const notes: string[] = [];
+  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
+    mustSync(['ip', '-n', nsS, 'link', 'set', tap[m.name], 'netns', ns]);
+    memberUp(ns, tap[m.name], m, peer, 1500);
+    const n = remoteLike(ns, tap[m.name]);
+    if (n) notes.push(n);
+  }
+  return notes;
+}
+
 /** A veth between member namespace `ns` (name `inner`) and S (name `outer`), both up. */
 export function memberVeth(lab: Lab, ns: string, inner: string, nsS: string, outer: string): void {
   lab.veth(inner, ns, outer, nsS);

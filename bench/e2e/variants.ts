@@ -1,5 +1,6 @@
 // The switches compared, in the order each round measures them.
 import { buildIxfabricAfpacket, buildIxfabricTap, buildIxfabricVxlan } from './ixfabric.js';
+import { buildBareAfpacket, buildBareTap } from './bare.js';
 import { buildBridge, buildKernelVxlanHub } from './kernel.js';
 import type { Topology } from './topology.js';
 import { buildVde } from './vde.js';
@@ -22,6 +23,10 @@ export const VARIANTS: Variant[] = [
   { name: 'bridge', description: 'Linux bridge, veth members', kind: 'kernel', build: buildBridge, peer: null, tools: [] },
   { name: 'vde-tap', description: 'vde_switch (vde2), TAP members', kind: 'userspace', build: buildVde, peer: null, tools: ['vde_switch'] },
   { name: 'kernel-vxlan-hub', description: 'Linux bridge in S joining one vxlan device per member', kind: 'kernel', build: buildKernelVxlanHub, peer: null, tools: [] },
+  // ixfabric's port I/O alone (bare-forwarder.ts): what its switching costs on top shows as the
+  // ratio of these to the ixfabric variants with the same members
+  { name: 'bare-afpacket', description: "ixfabric's AF_PACKET port I/O alone, no switch logic (veth members)", kind: 'userspace', build: buildBareAfpacket, peer: 'ixfabric-afpacket', tools: [] },
+  { name: 'bare-tap', description: "ixfabric's TAP port I/O alone, no switch logic (TAP members)", kind: 'userspace', build: buildBareTap, peer: 'ixfabric-tap', tools: [] },
 ];
 
 export const QUICK_VARIANTS = ['ixfabric-vxlan', 'kernel-vxlan-hub'];

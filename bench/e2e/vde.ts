@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { sleep } from '../lib/netns.js';
 import { inNs, mustSync, pinned, start } from './exec.js';
-import { A, B, memberUp, newLab, remoteLike, SWITCH_CPU, type Topology } from './topology.js';
+import { newLab, SWITCH_CPU, tapMembers, type Topology } from './topology.js';
 
 export async function buildVde(): Promise<Topology> {
   const { lab, nsS, nsA, nsB } = newLab('d');
@@ -17,13 +17,7 @@ export async function buildVde(): Promise<Topology> {
   });
   await sleep(500);
   if (!proc.running) throw new Error(`vde_switch exited: ${(await proc.done).stderr.trim()}`);
-  const notes: string[] = [];
-  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
-    mustSync(['ip', '-n', nsS, 'link', 'set', tap[m.name], 'netns', ns]);
-    memberUp(ns, tap[m.name], m, peer, 1500);
-    const n = remoteLike(ns, tap[m.name]);
-    if (n) notes.push(n);
-  }
+  const notes = tapMembers(nsS, nsA, nsB, tap);
   return {
     variant: 'vde-tap',
     lab,

@@ -40,7 +40,7 @@ export class FdPort implements EgressPort {
     readonly io: IoKind,
     mtu: number,
     private readonly native: NativeAddon,
-    forwarder: Forwarder,
+    forwarder: Pick<Forwarder, 'forward'>,
     clock: () => number,
     onError: (errno: number) => void,
   ) {
