@@ -4,14 +4,15 @@
 // round after round; medians and spread of every figure, ratios to the Linux bridge.
 //
 //   npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
-//                        [--pps-seconds S] [--tcp-seconds S] [--pings N]
+//                        [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
+//                        [--generator batched|trafgen]
 //
 // Figures per variant and how they are measured: see bench/e2e/pps.ts (64-byte frames, CPU),
 // tcp.ts (iperf3), latency.ts (ping), replay.ts (tcpreplay of the exchange captures); the CPU
 // layout is in topology.ts. Progress goes to stderr; the table (or with --json one JSON object
 // per variant and figure) to stdout. Needs root, the built daemon (`npm run build`) and the
-// Debian packages iproute2, ethtool, iputils-ping, util-linux, netsniff-ng, iperf3, tcpreplay,
-// vde2. Namespaces are named ixb-<pid>-...; everything is removed at the end, on Ctrl-C and on
+// Debian packages iproute2, ethtool, iputils-ping, util-linux, iperf3, tcpreplay, vde2 (and
+// netsniff-ng for --generator trafgen). Namespaces are named ixb-<pid>-...; everything is removed at the end, on Ctrl-C and on
 // errors, and namespaces left by a killed earlier run (whose pid is gone) are removed at start.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,7 +22,7 @@ import { killAll, missingTools, runSync, TOOLS } from './e2e/exec.js';
 import { startPing, reachable } from './e2e/latency.js';
 import { describeMachine } from './e2e/machine.js';
 import { daemonBuilt, nativeBuilt, pcapsDir } from './e2e/paths.js';
-import { measurePps } from './e2e/pps.js';
+import { measurePps, type Generator } from './e2e/pps.js';
 import { CAPTURES, measureReplay, prepareReplay, type ReplayFile } from './e2e/replay.js';
 import { FIGURES, jsonLines, render, summarise, type RoundFigures, type VariantResults } from './e2e/report.js';
 import { measureTcp } from './e2e/tcp.js';
@@ -30,6 +31,7 @@ import { QUICK_VARIANTS, VARIANTS, variantByName } from './e2e/variants.js';
 
 const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
                           [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
+                          [--generator batched|trafgen]
 
   --json          one JSON object per (variant, figure) on stdout instead of the tables
   --quick         ixfabric-vxlan and kernel-vxlan-hub, 1 round, 64-byte pps and TCP only
@@ -41,6 +43,9 @@ const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--vari
   --wire-sized    members send wire-sized frames (transmit checksum offload and TSO off on
                   their devices), as members behind a real tunnel do; default: the offloads
                   the kernel gives a local member's device
+  --generator G   64-byte stream: batched (default; 64 frames per sendmmsg through an AF_PACKET
+                  socket, bench/e2e/blast.ts) or trafgen (netsniff-ng, one sendto per frame,
+                  0.2-0.4 Mpps here: below what the Linux bridge forwards)
 `;
 
 function progress(msg: string): void {
@@ -65,6 +70,7 @@ function parse() {
         'tcp-seconds': { type: 'string', default: '5' },
         pings: { type: 'string', default: '200' },
         'wire-sized': { type: 'boolean', default: false },
+        generator: { type: 'string', default: 'batched' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -91,6 +97,7 @@ function parse() {
     tcpSeconds: int('tcp-seconds', values['tcp-seconds'], 3, 600),
     pings: int('pings', values.pings, 10, 100_000),
     wireSized: values['wire-sized']!,
+    generator: (['batched', 'trafgen'].includes(values.generator!) ? values.generator : fail('--generator must be batched or trafgen')) as Generator,
   };
 }
 
@@ -120,7 +127,7 @@ async function main(): Promise<void> {
   setWireSized(args.wireSized);
   if (process.getuid?.() !== 0) fail('needs root (network namespaces, veth, TAP devices)');
   const needReplay = !args.quick;
-  const tools = ['ip', 'ethtool', 'taskset', 'ping', 'trafgen', 'iperf3', ...(needReplay ? ['tcpreplay'] : []), ...args.variants.flatMap((v) => v.tools)];
+  const tools = ['ip', 'ethtool', 'taskset', 'ping', ...(args.generator === 'trafgen' ? ['trafgen'] : []), 'iperf3', ...(needReplay ? ['tcpreplay'] : []), ...args.variants.flatMap((v) => v.tools)];
   const missing = missingTools([...new Set(tools)]);
   if (missing.length) fail(`missing tools: ${missing.map((t) => `${t} (apt-get install ${TOOLS[t] ?? t})`).join(', ')}`);
   if (args.variants.some((v) => v.name.startsWith('ixfabric')) && (!existsSync(daemonBuilt) || !existsSync(nativeBuilt))) fail('ixfabric is not built: run `npm run build` first');
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
     const extra = [
       '',
       `CPU layout: generators, member endpoints and the benchmark on CPU ${GEN_CPU}; the switch on CPU ${SWITCH_CPU} (userspace switch pinned with taskset; S's receive processing steered there with RPS, so kernel switches forward there too).`,
-      `64 B: trafgen per-packet path for ${args.ppsSeconds} s; sent/received from A's and B's device counters; sent = every frame handed to A's device (A's tx_packets + tx_errors + tx_dropped), received = B's rx_packets.`,
+      `64 B: ${args.generator === 'batched' ? 'batched generator (64 frames per sendmmsg on an AF_PACKET socket)' : 'trafgen per-packet path'} for ${args.ppsSeconds} s; sent/received from A's and B's device counters; sent = every frame handed to A's device (A's tx_packets + tx_errors + tx_dropped), received = B's rx_packets.`,
       `Members' devices: ${args.wireSized ? 'transmit checksum offload and TSO off (--wire-sized): wire-sized frames' : 'default offloads (TSO/GSO on where the device has them)'}.`,
       `TCP: iperf3 -t ${args.tcpSeconds}, one stream; pings: ${args.pings} at 10 ms, under load while the transfer runs.`,
       ...(replay ? [`Replay: ${replay.frames} frames x ${replay.loops} loops (${replay.frames * replay.loops} per run), of which ${replay.ieeeReserved * replay.loops} go to IEEE-reserved 01:80:c2:00:00:01-0f (Linux bridges keep those).`] : []),
@@ -211,7 +218,7 @@ async function measureVariant(res: VariantResults, tag: string, args: ReturnType
   }
   const t = topo;
   try {
-    const p = await measurePps(t, args.ppsSeconds);
+    const p = await measurePps(t, args.ppsSeconds, args.generator);
     alive();
     const pct = (n: number | null) => (n === null ? null : p.sent > 0 ? (100 * n) / p.sent : 0);
     Object.assign(fig, {
@@ -227,7 +234,7 @@ async function measureVariant(res: VariantResults, tag: string, args: ReturnType
       cpu1_busy_per_mpps: p.switchCpuBusyPerMpps,
     });
     const split = p.lostBeforeSwitch !== null ? ` (at A ${p.lostAtA}, before ixfabric ${p.lostBeforeSwitch}, by ixfabric ${p.droppedBySwitch ?? '?'}${p.switchDrops && Object.keys(p.switchDrops).length ? ` ${JSON.stringify(p.switchDrops)}` : ''}, after ixfabric ${p.lostAfterSwitch})` : ` (at A ${p.lostAtA})`;
-    const tg = p.trafgenCount !== null ? `; trafgen counted ${p.trafgenCount}` : '; trafgen had to be killed';
+    const tg = p.generatorCount !== null ? `; generator counted ${p.generatorCount}` : '; trafgen had to be killed';
     progress(`${tag}: 64 B: sent ${p.sentMpps.toFixed(3)} Mpps, received ${p.receivedMpps.toFixed(3)} Mpps, lost ${p.lost} of ${p.sent} (${p.lossPct.toFixed(2)}%)${split}${tg}${p.switchCores !== null ? `; switch process ${p.switchCores.toFixed(2)} cores` : ''}`);
     if (!(await reachable(t))) throw new Error('after the 64-byte run A gets no ping replies from B');
   } catch (err) {

@@ -8,7 +8,8 @@
         "ix_ctl.c",
         "ix_poller.c",
         "ix_send.c",
-        "ix_offload.c"
+        "ix_offload.c",
+        "ix_uring.c"
       ],
       "defines": ["_GNU_SOURCE", "NAPI_VERSION=8"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],

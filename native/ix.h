@@ -31,11 +31,15 @@ typedef struct ix_instance {
   struct iovec *tx_iov; /* three per message: virtio header (AF_PACKET), header, frame */
   struct sockaddr_storage *tx_names;
   struct ix_vnet_hdr *tx_vnet; /* one virtio header per message (vnet fds with metadata) */
+  int32_t *tx_res; /* result of each write of a TAP batch through io_uring */
   uint32_t tx_cap;
   /* One bit per fd that has an open Poller in this environment (libuv allows one watcher per fd
    * and silently ignores a second one). */
   uint8_t *poll_fds;
   size_t poll_fds_cap; /* bytes */
+  /* io_uring for TAP reads and writes (ix_uring.c): 0 not tried yet, 1 in use, -1 unavailable or off. */
+  struct ix_uring *uring;
+  int uring_state;
 } ix_instance;
 
 /* Error helpers (ix_main.c). All return NULL so callers can `return ix_throw_...`. */
@@ -121,6 +125,16 @@ uint32_t ix_gso_segment(uint8_t *dst, const uint8_t *frame, const ix_gso_info *g
 int ix_gso_whole(uint8_t *frame, uint32_t len, const ix_vnet_hdr *vh, ix_gso_info *gi);
 int ix_meta_vnet(const uint16_t *m, uint32_t len, uint32_t shift, ix_vnet_hdr *vh);
 
+/* Batched TAP reads/writes through io_uring (ix_uring.c). */
+typedef struct ix_uring ix_uring;
+/* The environment's ring, set up on first use; NULL when io_uring is unavailable or turned off. */
+ix_uring *ix_uring_get(ix_instance *inst);
+void ix_uring_free(ix_uring *u);
+/* n readv (write 0) or writev (write 1) operations on fd, operation i with msgs[i]'s iovecs, all
+ * non-blocking; res[i] = bytes or -errno (-EAGAIN also for one not done). Returns 0, or -errno
+ * when nothing could be submitted (then nothing was done). */
+int ix_uring_rw(ix_uring *u, int fd, int write, const struct mmsghdr *msgs, uint32_t n, int32_t *res);
+
 /* Socket buffer sizing shared by the openers (ix_ctl.c). */
 void ix_set_bufs(int fd);
 
@@ -132,5 +146,6 @@ int ix_addr_decode(const uint8_t *in, struct sockaddr_storage *ss, socklen_t *le
 napi_status ix_ctl_init(napi_env env, napi_value exports);
 napi_status ix_poller_init(napi_env env, napi_value exports);
 napi_status ix_send_init(napi_env env, napi_value exports);
+napi_status ix_uring_init(napi_env env, napi_value exports);
 
 #endif

@@ -190,7 +190,9 @@ static void instance_finalize(napi_env env, void *data, void *hint) {
   free(inst->tx_iov);
   free(inst->tx_names);
   free(inst->tx_vnet);
+  free(inst->tx_res);
   free(inst->poll_fds);
+  ix_uring_free(inst->uring);
   free(inst);
 }
 
@@ -208,6 +210,7 @@ NAPI_MODULE_INIT() {
   if (ix_ctl_init(env, exports) != napi_ok) return ix_throw_status(env, napi_generic_failure, "ix_ctl_init");
   if (ix_poller_init(env, exports) != napi_ok) return ix_throw_status(env, napi_generic_failure, "ix_poller_init");
   if (ix_send_init(env, exports) != napi_ok) return ix_throw_status(env, napi_generic_failure, "ix_send_init");
+  if (ix_uring_init(env, exports) != napi_ok) return ix_throw_status(env, napi_generic_failure, "ix_uring_init");
   napi_create_uint32(env, IX_ADDR_SIZE, &ver);
   napi_set_named_property(env, exports, "ADDR_SIZE", ver);
   napi_create_uint32(env, IX_DESC_STRIDE, &ver);

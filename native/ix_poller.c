@@ -40,7 +40,8 @@
  * with its offload metadata in opts.meta (ix.h); send() then hands it to the egress kernel whole.
  * No staging, no overflow area, no segmentation: one 64 KiB copy in and one out instead of ~45
  * frames each crossing the stack twice. A TAP opened with IFF_VNET_HDR (stream kind, detected
- * with TUNGETIFF) is read by rx_tap_vnet() the same way, one read per frame.
+ * with TUNGETIFF) is read by rx_tap() the same way, one read per frame; rx_tap() submits the
+ * reads of a batch together through io_uring where it can (ix_uring.c).
  *
  * If the next batch does not come in the same readiness event (maxBatchesPerEvent reached, or
  * stop() inside onBatch), the watcher also waits for UV_WRITABLE while frames are staged (a
@@ -98,13 +99,14 @@ typedef struct ix_poller {
   struct sockaddr_storage *names;
   uint8_t *ctrl;
   size_t ctrl_stride;
-  uint32_t last_rx; /* number of mmsghdr entries the kernel touched last time */
+  uint32_t last_rx; /* mmsghdr entries the kernel touched last time (TAP: frames the last batch read) */
   uint8_t spare;    /* overflow byte for stream reads (truncation detection) */
+  int32_t *rd_res;  /* TAP: result of read i of a batch (bytes or -errno) */
 
   /* PACKET_VNET_HDR receive (rx_vnet, rx_whole). */
   uint8_t vnet;
   uint8_t offload;  /* opts.offload on a vnet descriptor: super-packets delivered whole (rx_whole) */
-  uint8_t tap_vnet; /* a TAP with IFF_VNET_HDR (rx_tap_vnet) */
+  uint8_t tap_vnet; /* a TAP with IFF_VNET_HDR (rx_tap) */
   uint8_t hdr_in_slot; /* headroom >= 10: the kernel writes the virtio header just before the frame */
   ix_vnet_hdr *vhdr;  /* virtio header of message i (copied there when hdr_in_slot) */
   uint8_t *ovf;       /* overflow/staging entries, ovf_stride bytes each: [slot-sized head room | OVF_PART] */
@@ -157,6 +159,7 @@ static void fd_release(ix_instance *inst, int fd) {
 static void poller_free(ix_poller *p) {
   if (p->ovf != NULL) munmap(p->ovf, p->ovf_len);
   free(p->vhdr);
+  free(p->rd_res);
   free(p->msgs);
   free(p->iov);
   free(p->names);
@@ -653,61 +656,78 @@ static uint32_t rx_whole(ix_poller *p, int *err, int *more) {
   return out;
 }
 
+static inline int staged(const ix_poller *p) { return p->st_next < p->st_count; }
+
+/* Events the watcher should wait for: also UV_WRITABLE while frames are staged (see top). */
+static inline int want_events(const ix_poller *p) { return staged(p) ? UV_READABLE | UV_WRITABLE : UV_READABLE; }
+
+/* TAP reads without io_uring: one readv per slot until the queue is empty (or an error). */
+static uint32_t read_each(ix_poller *p, uint32_t k) {
+  uint32_t i;
+  for (i = 0; i < k; i++) {
+    const struct msghdr *mh = &p->msgs[i].msg_hdr;
+    ssize_t n;
+    do n = readv(p->fd, mh->msg_iov, (int)mh->msg_iovlen);
+    while (n < 0 && errno == EINTR);
+    p->rd_res[i] = n < 0 ? -errno : (int32_t)n;
+    if (n == 0 || (n < 0 && !(errno == EINVAL && p->tap_vnet))) return i + 1;
+  }
+  return k;
+}
+
 /*
- * One batch of reads from a TAP with IFF_VNET_HDR: virtio header, slot, spare byte per read.
- * Checksums of ordinary frames are completed; super-packets are carried whole with offload (the
- * TAP hands them over only when tapOpen enabled TSO) and dropped without. The TAP delivers a VLAN
- * tag in-band and csum_start counts it. A read of a packet whose GSO type the header cannot
- * describe fails with EINVAL after the kernel dropped it: counted, not fatal.
+ * One batch of reads from a TAP (one frame per read): read i lands in slot i (iovecs set up by
+ * the constructor: [virtio header + slot] or [header, slot] for a TAP with IFF_VNET_HDR, then one
+ * spare byte, which a truncated frame reaches). With io_uring (ix_uring.c) the reads of a batch
+ * are submitted together, about twice as many as the last batch found; without it they are done
+ * one by one until the queue is empty. A frame that arrives while a batch is read may leave an
+ * empty read before it; frames keep their order either way.
+ *
+ * With a virtio header, checksums of ordinary frames are completed; super-packets are carried
+ * whole with offload (the TAP hands them over only when tapOpen enabled TSO) and dropped without.
+ * The TAP delivers a VLAN tag in-band and csum_start counts it. A read of a packet whose GSO type
+ * the header cannot describe fails with EINVAL after the kernel dropped it: counted, not fatal.
  */
-static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
-  uint32_t out = 0;
+static uint32_t rx_tap(ix_poller *p, int *err, int *more) {
   const uint32_t cap = p->slot_size - p->headroom;
-  /* [virtio header + slot] when the headroom can take the header (one iovec segment less for the
-   * kernel per read), else [header, slot]; then the spare byte. */
-  const int in_slot = p->headroom >= IX_VNET_HDR_LEN;
-  struct iovec iov[3];
-  ix_vnet_hdr vh;
-  int niov;
+  ix_uring *u = p->inst != NULL ? ix_uring_get(p->inst) : NULL;
+  uint32_t i, out = 0, got = 0, k = p->max_batch, done;
+  int empty = 0;
   *err = 0;
   *more = 0;
-  if (in_slot) {
-    iov[0].iov_len = IX_VNET_HDR_LEN + cap;
-    iov[1].iov_base = &p->spare;
-    iov[1].iov_len = 1;
-    niov = 2;
-  } else {
-    iov[0].iov_base = &vh;
-    iov[0].iov_len = IX_VNET_HDR_LEN;
-    iov[1].iov_len = cap;
-    iov[2].iov_base = &p->spare;
-    iov[2].iov_len = 1;
-    niov = 3;
-  }
-  while (out < p->max_batch) {
-    uint32_t base = out * p->slot_size + p->headroom, len;
+  if (u != NULL && p->last_rx * 2 + 8 < k) k = p->last_rx * 2 + 8;
+  done = u != NULL && ix_uring_rw(u, p->fd, 0, p->msgs, k, p->rd_res) == 0 ? k : read_each(p, k);
+  for (i = 0; i < done; i++) {
+    const int32_t n = p->rd_res[i];
+    const uint32_t base = i * p->slot_size + p->headroom;
     uint8_t *frame = p->slab + base;
+    uint32_t len;
+    ix_vnet_hdr vh;
     ix_gso_info gi;
-    ssize_t n;
-    if (in_slot) iov[0].iov_base = frame - IX_VNET_HDR_LEN;
-    else iov[1].iov_base = frame;
-    n = readv(p->fd, iov, niov);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EINVAL) {
-        p->gso_dropped++;
+    if (n <= 0) {
+      if (n == 0 || n == -EAGAIN || n == -EWOULDBLOCK || n == -EINTR) empty = 1;
+      else if (n == -EINVAL && p->tap_vnet) p->gso_dropped++;
+      else {
+        *err = -n;
+        break;
+      }
+      continue;
+    }
+    got++;
+    if (!p->tap_vnet) {
+      if ((uint32_t)n > cap) {
+        p->truncated++;
         continue;
       }
-      *err = errno;
-      return out;
+      p->offsets[out] = base;
+      p->lengths[out] = (uint32_t)n;
+      if (p->meta != NULL) p->meta[(size_t)out * IX_META_STRIDE] = 0;
+      out++;
+      continue;
     }
-    if (n == 0) {
-      *err = EAGAIN;
-      return out;
-    }
-    if ((size_t)n < IX_VNET_HDR_LEN) continue;
+    if ((uint32_t)n < IX_VNET_HDR_LEN) continue;
     len = (uint32_t)n - IX_VNET_HDR_LEN;
-    if (in_slot) memcpy(&vh, frame - IX_VNET_HDR_LEN, IX_VNET_HDR_LEN);
+    memcpy(&vh, p->hdr_in_slot ? frame - IX_VNET_HDR_LEN : (const uint8_t *)&p->vhdr[i], IX_VNET_HDR_LEN);
     if (vh.gso_type != IX_GSO_NONE && !p->offload) {
       p->gso_dropped++;
       continue;
@@ -730,52 +750,9 @@ static uint32_t rx_tap_vnet(ix_poller *p, int *err, int *more) {
     p->lengths[out] = len;
     out++;
   }
-  *more = 1;
-  return out;
-}
-
-static inline int staged(const ix_poller *p) { return p->st_next < p->st_count; }
-
-/* Events the watcher should wait for: also UV_WRITABLE while frames are staged (see top). */
-static inline int want_events(const ix_poller *p) { return staged(p) ? UV_READABLE | UV_WRITABLE : UV_READABLE; }
-
-/*
- * One batch of reads (TAP: one frame per read). A TAP read silently cuts a frame to the buffer
- * size, so each read gets one spare byte after the slot: a read that reaches it was truncated.
- */
-static uint32_t rx_stream(ix_poller *p, int *err, int *more) {
-  uint32_t out = 0;
-  const uint32_t cap = p->slot_size - p->headroom;
-  struct iovec iov[2];
-  *err = 0;
-  *more = 0;
-  iov[1].iov_base = &p->spare;
-  iov[1].iov_len = 1;
-  iov[0].iov_len = cap;
-  while (out < p->max_batch) {
-    uint32_t base = out * p->slot_size + p->headroom;
-    ssize_t n;
-    iov[0].iov_base = p->slab + base;
-    n = readv(p->fd, iov, 2);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *err = errno;
-      return out;
-    }
-    if (n == 0) {
-      *err = EAGAIN;
-      return out;
-    }
-    if ((size_t)n > cap) {
-      p->truncated++;
-      continue;
-    }
-    p->offsets[out] = base;
-    p->lengths[out] = (uint32_t)n;
-    if (p->meta != NULL) p->meta[(size_t)out * IX_META_STRIDE] = 0;
-    out++;
-  }
-  *more = 1;
+  p->last_rx = got;
+  if (*err == 0 && (empty || done < k)) *err = EAGAIN;
+  *more = *err == 0;
   return out;
 }
 
@@ -823,7 +800,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
   for (b = 0; b < p->max_batches_per_event; b++) {
     int err = 0, more = 0;
-    uint32_t n = p->kind == KIND_STREAM ? (p->tap_vnet ? rx_tap_vnet(p, &err, &more) : rx_stream(p, &err, &more))
+    uint32_t n = p->kind == KIND_STREAM ? rx_tap(p, &err, &more)
                  : p->offload             ? rx_whole(p, &err, &more)
                  : p->vnet                ? rx_vnet(p, &err, &more)
                                           : rx_dgram(p, &err, &more);
@@ -1089,6 +1066,7 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
         return ix_throw_range(env, "TAP virtio header size must be 10 (tapOpen sets it)");
       }
       p->tap_vnet = 1;
+      p->hdr_in_slot = head >= IX_VNET_HDR_LEN;
       if (offload) {
         if (slot - head < IX_OFFLOAD_FRAME_MIN) {
           poller_free(p);
@@ -1096,6 +1074,36 @@ static napi_value js_ctor(napi_env env, napi_callback_info info) {
         }
         p->offload = 1;
       }
+    }
+    /* Read i of a batch goes to slot i: [virtio header + slot] when the headroom can take the
+     * header (one iovec segment less per read), else [header, slot]; then the spare byte. */
+    p->msgs = calloc(maxb, sizeof *p->msgs);
+    p->iov = calloc((size_t)maxb * 3, sizeof *p->iov);
+    p->rd_res = calloc(maxb, sizeof *p->rd_res);
+    if (p->tap_vnet && !p->hdr_in_slot) p->vhdr = calloc(maxb, sizeof *p->vhdr);
+    if (!p->msgs || !p->iov || !p->rd_res || (p->tap_vnet && !p->hdr_in_slot && !p->vhdr)) {
+      poller_free(p);
+      return ix_throw_errno(env, ENOMEM, "Poller", NULL);
+    }
+    for (uint32_t i = 0; i < maxb; i++) {
+      struct iovec *v = &p->iov[3 * i];
+      uint8_t *frame = slab + (size_t)i * slot + head;
+      int n = 0;
+      if (p->tap_vnet && p->hdr_in_slot) {
+        v[n].iov_base = frame - IX_VNET_HDR_LEN;
+        v[n++].iov_len = IX_VNET_HDR_LEN + (slot - head);
+      } else {
+        if (p->tap_vnet) {
+          v[n].iov_base = &p->vhdr[i];
+          v[n++].iov_len = IX_VNET_HDR_LEN;
+        }
+        v[n].iov_base = frame;
+        v[n++].iov_len = slot - head;
+      }
+      v[n].iov_base = &p->spare;
+      v[n++].iov_len = 1;
+      p->msgs[i].msg_hdr.msg_iov = v;
+      p->msgs[i].msg_hdr.msg_iovlen = (size_t)n;
     }
   }
 

@@ -13,8 +13,10 @@
  * which gets the same header; without meta, plain writev. Metadata describing a super-packet on a
  * descriptor that cannot take one (UDP, raw, plain AF_PACKET) is a bug: it throws.
  * 'dgram' uses sendmmsg (addrs selects the destination unless the socket is AF_PACKET or addrs
- * is null), 'stream' uses one writev per message (TAP). Stops at EAGAIN/ENOBUFS; other
- * per-message errors skip that message and are reported in result = [errorCount, lastErrno].
+ * is null), 'stream' one write per message (TAP), all of them submitted together through io_uring
+ * where it can (ix_uring.c), else one writev each. Stops at EAGAIN/ENOBUFS (io_uring: tries every
+ * message, a full queue refuses some); other per-message errors skip that message and are
+ * reported in result = [errorCount, lastErrno].
  * Invariant: accepted + errorCount + notAttempted == count (notAttempted = tx_full).
  *
  *   segment(src, off, len, meta, metaIndex, dst, offsets, lengths, slotSize, headroom, first) -> n
@@ -60,6 +62,11 @@ static int grow(ix_instance *inst, uint32_t need) {
     if (h == NULL) return -1;
     inst->tx_vnet = h;
   }
+  {
+    int32_t *r = realloc(inst->tx_res, (size_t)cap * sizeof *r);
+    if (r == NULL) return -1;
+    inst->tx_res = r;
+  }
   inst->tx_cap = cap;
   return 0;
 }
@@ -95,6 +102,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   uint32_t *desc, count, i, accepted = 0, errors = 0;
   int32_t *result = NULL;
   int last_err = 0, dgram, use_names = 0, vnet = 0;
+  ix_uring *u;
 
   IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   IX_NAPI(env, napi_get_instance_data(env, (void **)&inst));
@@ -211,6 +219,16 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
       }
       errors++;
       i++; /* skip the message that failed and carry on */
+    }
+  } else if ((u = ix_uring_get(inst)) != NULL && ix_uring_rw(u, fd, 1, inst->tx_msgs, count, inst->tx_res) == 0) {
+    /* every write was tried (ix_uring.c): a full queue leaves a hole instead of ending the batch */
+    for (i = 0; i < count; i++) {
+      int r = inst->tx_res[i];
+      if (r >= 0) accepted++;
+      else if (!tx_full(-r)) {
+        errors++;
+        last_err = -r;
+      }
     }
   } else {
     for (i = 0; i < count; i++) {

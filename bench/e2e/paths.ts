@@ -18,3 +18,5 @@ export function pcapsDir(): string | null {
 }
 /** ixfabric's port I/O without its switch (bare-forwarder.ts), as compiled. */
 export const bareForwarderBin = join(repoRoot, 'dist', 'bench', 'e2e', 'bare-forwarder.js');
+/** The batched 64-byte generator (blast.ts), as compiled. */
+export const blastBin = join(repoRoot, 'dist', 'bench', 'e2e', 'blast.js');

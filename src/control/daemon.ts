@@ -146,7 +146,7 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
   snapshotTimer.unref();
   sd.ready(`forwarding: ${pm.ports.size} ports`);
   const watchdog = sd.startWatchdog();
-  log.info({ version: state.version, socket: config.control.socket, metrics: config.control.metrics }, 'ixfabricd running');
+  log.info({ version: state.version, socket: config.control.socket, metrics: config.control.metrics, tap_io: dp.tapIo }, 'ixfabricd running');
 
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -31,7 +31,12 @@ export class DataplaneClient extends EventEmitter<{ event: [DataplaneEvent]; exi
   private nextId = 1;
   private exited = false;
 
-  private constructor(worker: Worker, counters: Counters) {
+  private constructor(
+    worker: Worker,
+    counters: Counters,
+    /** How TAP ports read and write: batches through io_uring, or one readv/writev per frame. */
+    readonly tapIo: string,
+  ) {
     super();
     this.worker = worker;
     this.counters = counters;
@@ -59,18 +64,18 @@ export class DataplaneClient extends EventEmitter<{ event: [DataplaneEvent]; exi
     const counters = new Counters(maxPorts);
     const data: WorkerData = { maxPorts, counters: counters.values.buffer as SharedArrayBuffer, fabric };
     const worker = new Worker(workerScript(), { workerData: data });
-    await new Promise<void>((resolve, reject) => {
-      const onMsg = (m: { event?: string }) => {
+    const tapIo = await new Promise<string>((resolve, reject) => {
+      const onMsg = (m: { event?: string; tapIo?: string }) => {
         if (m.event === 'ready') {
           worker.off('message', onMsg);
           worker.off('error', reject);
-          resolve();
+          resolve(m.tapIo ?? 'unknown');
         }
       };
       worker.on('message', onMsg);
       worker.once('error', reject);
     });
-    return new DataplaneClient(worker, counters);
+    return new DataplaneClient(worker, counters, tapIo);
   }
 
   private call<T>(req: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<T> {

@@ -199,6 +199,12 @@ export interface NativeAddon {
    *  With vnetHdr (+ offload) see TapOpenOptions: a Poller on the fd strips the virtio header
    *  (detected with TUNGETIFF), send() needs `meta` to write it. */
   tapOpen(name: string, opts?: TapOpenOptions): TapOpenResult;
+  /**
+   * Whether TAP reads and writes in this thread are submitted in batches through io_uring (one
+   * system call per batch instead of one per frame); set up on first use. With an argument it is
+   * turned on (where the kernel allows io_uring) or off (readv/writev per frame) first.
+   */
+  tapUring(enable?: boolean): boolean;
   /** 10 when every frame on `fd` carries a virtio_net_hdr (a packetOpen socket, a TAP opened with
    *  vnetHdr): such a descriptor takes super-packets on send() with `meta`. Else 0. */
   vnetHdrLen(fd: number): number;

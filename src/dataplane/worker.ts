@@ -79,4 +79,5 @@ port.on('message', (msg: WorkerRequest & { id: number }) => {
     port.postMessage({ id: msg.id, ok: false, error: (err as Error).message });
   }
 });
-port.postMessage({ event: 'ready' });
+// how this thread's TAP ports read and write (the daemon logs it)
+port.postMessage({ event: 'ready', tapIo: native.tapUring() ? 'io_uring' : 'readv/writev' });

@@ -241,8 +241,11 @@ for (const headroom of [64, 4]) {
   });
 }
 
-for (const headroom of [64, 4]) {
-  t.test(`offload TAP (headroom ${headroom}): crafted super-packets the kernel transmits on it arrive whole with metadata`, { skip: !hasPython && 'python3 not installed' }, async (t) => {
+// uring: the TAP is read through io_uring (the default) or with one readv per frame
+for (const [headroom, uring] of [[64, true], [4, true], [4, false]] as const) {
+  t.test(`offload TAP (headroom ${headroom}, ${uring ? 'io_uring' : 'readv'}): crafted super-packets the kernel transmits on it arrive whole with metadata`, { skip: !hasPython && 'python3 not installed' }, async (t) => {
+    t.equal(native.tapUring(uring), uring, 'TAP I/O mode');
+    t.teardown(() => void native.tapUring(true));
     const want = `${uniq()}t`;
     const { fd, name } = native.tapOpen(want, { vnetHdr: true, offload: true });
     t.teardown(() => native.close(fd));

@@ -1,5 +1,7 @@
 // TAP devices: frames the kernel transmits on the tap arrive through a 'stream' Poller; frames
 // written with send(..., 'stream', ...) appear on the kernel side (seen by an AF_PACKET socket).
+// The I/O tests run twice: reads and writes batched through io_uring (the default where the kernel
+// has it), and one readv/writev per frame (tapUring(false)).
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -76,102 +78,135 @@ function sendAll(fd: number, kind: 'stream' | 'dgram', frames: Buffer[], split =
   return n;
 }
 
-t.test('TAP: kernel-to-fd and fd-to-kernel, 60..1514 and jumbo frames', async (t) => {
-  const want = uniq();
-  // Create persistent and quiet first, then attach with tapOpen (which brings the link up).
-  run('ip', 'tuntap', 'add', 'dev', want, 'mode', 'tap');
-  t.teardown(() => {
-    try {
-      run('ip', 'link', 'del', want);
-    } catch {
-      /* gone */
-    }
+/** Sets the TAP I/O mode for a test and restores io_uring after it. */
+function ioMode(t: Test, uring: boolean): void {
+  t.equal(native.tapUring(uring), uring, uring ? 'TAP I/O through io_uring' : 'TAP I/O with readv/writev');
+  t.teardown(() => void native.tapUring(true));
+}
+
+for (const uring of [true, false]) {
+  const mode = uring ? 'io_uring' : 'readv/writev';
+
+  t.test(`TAP (${mode}): kernel-to-fd and fd-to-kernel, 60..1514 and jumbo frames`, async (t) => {
+    ioMode(t, uring);
+    const want = uniq();
+    // Create persistent and quiet first, then attach with tapOpen (which brings the link up).
+    run('ip', 'tuntap', 'add', 'dev', want, 'mode', 'tap');
+    t.teardown(() => {
+      try {
+        run('ip', 'link', 'del', want);
+      } catch {
+        /* gone */
+      }
+    });
+    quiet(want);
+    const tap = native.tapOpen(want, { mtu: 1500 });
+    t.teardown(() => native.close(tap.fd));
+    t.equal(tap.name, want);
+    t.ok(native.ifIndex(want) > 0);
+    t.equal(native.ifGetMtu(want), 1500);
+    t.match(native.ifGetMac(want), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+    t.match(run('ip', '-o', 'link', 'show', want), /[<,]UP[,>]/, 'link is up');
+
+    const pk = native.packetOpen(want); // the kernel side of the tap
+    t.teardown(() => native.close(pk));
+    const tapRx = receiver(t, tap.fd, 'stream', 2048, 64);
+    const pkRx = receiver(t, pk, 'dgram', 2048, 64);
+
+    const sizes = [60, 61, 64, 128, 576, 1000, 1499, 1514];
+    const k2f = sizes.map((s, i) => frame(s, 100 + i));
+    t.equal(sendAll(pk, 'dgram', k2f), k2f.length, 'kernel side accepted');
+    t.ok(await until(() => tapRx.frames.length >= k2f.length), 'frames read from the TAP fd');
+    k2f.forEach((f, i) => t.ok(tapRx.frames[i]?.equals(f), `kernel->fd ${f.length} bytes exact`));
+
+    const f2k = sizes.map((s, i) => frame(s, 200 + i));
+    t.equal(sendAll(tap.fd, 'stream', f2k.slice(0, 4)), 4, 'writev accepted');
+    t.equal(sendAll(tap.fd, 'stream', f2k.slice(4), true), 4, 'header+frame iovec writev accepted');
+    t.ok(await until(() => pkRx.frames.length >= f2k.length), 'frames seen on the kernel side');
+    f2k.forEach((f, i) => t.ok(pkRx.frames[i]?.equals(f), `fd->kernel ${f.length} bytes exact`));
+
+    // Jumbo: raise the MTU, use bigger slots (a new poller on the same fd).
+    native.ifSetMtu(want, 9000);
+    t.equal(native.ifGetMtu(want), 9000);
+    tapRx.poller.close();
+    pkRx.poller.close();
+    const bigTap = receiver(t, tap.fd, 'stream', 16384, 64, 4);
+    const bigPk = receiver(t, pk, 'dgram', 16384, 64, 4);
+    const j1 = frame(9014, 300);
+    const j2 = frame(9014, 301);
+    t.equal(sendAll(pk, 'dgram', [j1]), 1);
+    t.equal(sendAll(tap.fd, 'stream', [j2]), 1);
+    t.ok(await until(() => bigTap.frames.length >= 1 && bigPk.frames.length >= 1), 'jumbo frames both ways');
+    t.ok(bigTap.frames[0]?.equals(j1), 'kernel->fd 9014 bytes exact');
+    t.ok(bigPk.frames[0]?.equals(j2), 'fd->kernel 9014 bytes exact');
+    t.equal(bigTap.poller.stats().truncated, 0);
   });
-  quiet(want);
-  const tap = native.tapOpen(want, { mtu: 1500 });
-  t.teardown(() => native.close(tap.fd));
-  t.equal(tap.name, want);
-  t.ok(native.ifIndex(want) > 0);
-  t.equal(native.ifGetMtu(want), 1500);
-  t.match(native.ifGetMac(want), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
-  t.match(run('ip', '-o', 'link', 'show', want), /[<,]UP[,>]/, 'link is up');
 
-  const pk = native.packetOpen(want); // the kernel side of the tap
-  t.teardown(() => native.close(pk));
-  const tapRx = receiver(t, tap.fd, 'stream', 2048, 64);
-  const pkRx = receiver(t, pk, 'dgram', 2048, 64);
+  t.test(`TAP (${mode}): a burst of 600 frames each way arrives complete and in order over many batches`, async (t) => {
+    ioMode(t, uring);
+    const tap = native.tapOpen(uniq(), { mtu: 1500 });
+    t.teardown(() => native.close(tap.fd));
+    quiet(tap.name);
+    const pk = native.packetOpen(tap.name);
+    t.teardown(() => native.close(pk));
+    const tapRx = receiver(t, tap.fd, 'stream', 2048, 64, 16);
+    const pkRx = receiver(t, pk, 'dgram', 2048, 64, 64);
+    const N = 600;
+    const k2f = Array.from({ length: N }, (_, i) => frame(60 + (i % 1400), 1000 + i));
+    const f2k = Array.from({ length: N }, (_, i) => frame(60 + ((i * 7) % 1400), 5000 + i));
+    t.equal(sendAll(pk, 'dgram', k2f), N, 'kernel side accepted the burst');
+    t.equal(sendAll(tap.fd, 'stream', f2k), N, 'the TAP accepted the burst');
+    t.ok(await until(() => tapRx.frames.length >= N && pkRx.frames.length >= N), `both bursts arrived (${tapRx.frames.length}, ${pkRx.frames.length})`);
+    t.ok(tapRx.frames.every((f, i) => f.equals(k2f[i]!)), 'kernel->fd: every frame exact, in order');
+    t.ok(pkRx.frames.every((f, i) => f.equals(f2k[i]!)), 'fd->kernel: every frame exact, in order');
+    t.ok(tapRx.poller.stats().batches >= N / 16, `read in batches of at most 16 (${tapRx.poller.stats().batches})`);
+  });
 
-  const sizes = [60, 61, 64, 128, 576, 1000, 1499, 1514];
-  const k2f = sizes.map((s, i) => frame(s, 100 + i));
-  t.equal(sendAll(pk, 'dgram', k2f), k2f.length, 'kernel side accepted');
-  t.ok(await until(() => tapRx.frames.length >= k2f.length), 'frames read from the TAP fd');
-  k2f.forEach((f, i) => t.ok(tapRx.frames[i]?.equals(f), `kernel->fd ${f.length} bytes exact`));
+  t.test(`TAP (${mode}): frames larger than a slot are counted as truncated`, async (t) => {
+    ioMode(t, uring);
+    const tap = native.tapOpen(uniq(), { mtu: 9000 });
+    t.teardown(() => native.close(tap.fd));
+    quiet(tap.name);
+    const pk = native.packetOpen(tap.name);
+    t.teardown(() => native.close(pk));
+    const rx = receiver(t, tap.fd, 'stream', 1024, 0, 8);
+    // Slot capacity 1024 (the kernel silently cuts a TAP read to the buffer; native detects it).
+    const frames = [frame(1000, 1), frame(1024, 2), frame(1025, 3), frame(3000, 4), frame(60, 5)];
+    t.equal(sendAll(pk, 'dgram', frames), frames.length);
+    t.ok(await until(() => rx.frames.length >= 3), 'frames that fit arrive');
+    await sleep(50);
+    t.same(rx.frames.map((f) => f.length), [1000, 1024, 60], 'an exact fit is delivered');
+    t.equal(rx.poller.stats().truncated, 2, 'two frames did not fit');
+    t.ok(rx.frames[1]?.equals(frames[1] as Buffer));
+  });
 
-  const f2k = sizes.map((s, i) => frame(s, 200 + i));
-  t.equal(sendAll(tap.fd, 'stream', f2k.slice(0, 4)), 4, 'writev accepted');
-  t.equal(sendAll(tap.fd, 'stream', f2k.slice(4), true), 4, 'header+frame iovec writev accepted');
-  t.ok(await until(() => pkRx.frames.length >= f2k.length), 'frames seen on the kernel side');
-  f2k.forEach((f, i) => t.ok(pkRx.frames[i]?.equals(f), `fd->kernel ${f.length} bytes exact`));
+  t.test(`TAP (${mode}): created by tapOpen, removed on close; deletion reported to the poller`, async (t) => {
+    ioMode(t, uring);
+    const name = uniq();
+    const tap = native.tapOpen(name);
+    t.equal(tap.name, name);
+    t.ok(native.ifIndex(name) > 0, 'created');
+    native.close(tap.fd);
+    await until(() => native.ifIndex(name) === 0, 1000);
+    t.equal(native.ifIndex(name), 0, 'non-persistent tap disappears with its fd');
 
-  // Jumbo: raise the MTU, use bigger slots (a new poller on the same fd).
-  native.ifSetMtu(want, 9000);
-  t.equal(native.ifGetMtu(want), 9000);
-  tapRx.poller.close();
-  pkRx.poller.close();
-  const bigTap = receiver(t, tap.fd, 'stream', 16384, 64, 4);
-  const bigPk = receiver(t, pk, 'dgram', 16384, 64, 4);
-  const j1 = frame(9014, 300);
-  const j2 = frame(9014, 301);
-  t.equal(sendAll(pk, 'dgram', [j1]), 1);
-  t.equal(sendAll(tap.fd, 'stream', [j2]), 1);
-  t.ok(await until(() => bigTap.frames.length >= 1 && bigPk.frames.length >= 1), 'jumbo frames both ways');
-  t.ok(bigTap.frames[0]?.equals(j1), 'kernel->fd 9014 bytes exact');
-  t.ok(bigPk.frames[0]?.equals(j2), 'fd->kernel 9014 bytes exact');
-  t.equal(bigTap.poller.stats().truncated, 0);
-});
-
-t.test('TAP: frames larger than a slot are counted as truncated', async (t) => {
-  const tap = native.tapOpen(uniq(), { mtu: 9000 });
-  t.teardown(() => native.close(tap.fd));
-  quiet(tap.name);
-  const pk = native.packetOpen(tap.name);
-  t.teardown(() => native.close(pk));
-  const rx = receiver(t, tap.fd, 'stream', 1024, 0, 8);
-  // Slot capacity 1024 (the kernel silently cuts a TAP read to the buffer; native detects it).
-  const frames = [frame(1000, 1), frame(1024, 2), frame(1025, 3), frame(3000, 4), frame(60, 5)];
-  t.equal(sendAll(pk, 'dgram', frames), frames.length);
-  t.ok(await until(() => rx.frames.length >= 3), 'frames that fit arrive');
-  await sleep(50);
-  t.same(rx.frames.map((f) => f.length), [1000, 1024, 60], 'an exact fit is delivered');
-  t.equal(rx.poller.stats().truncated, 2, 'two frames did not fit');
-  t.ok(rx.frames[1]?.equals(frames[1] as Buffer));
-});
-
-t.test('TAP: created by tapOpen, removed on close; deletion reported to the poller', async (t) => {
-  const name = uniq();
-  const tap = native.tapOpen(name);
-  t.equal(tap.name, name);
-  t.ok(native.ifIndex(name) > 0, 'created');
-  native.close(tap.fd);
-  await until(() => native.ifIndex(name) === 0, 1000);
-  t.equal(native.ifIndex(name), 0, 'non-persistent tap disappears with its fd');
-
-  const tap2 = native.tapOpen(name);
-  t.teardown(() => native.close(tap2.fd));
-  const rx = receiver(t, tap2.fd, 'stream', 2048, 0);
-  run('ip', 'link', 'del', name);
-  t.ok(await until(() => rx.errors.length > 0), 'error delivered');
-  await sleep(50);
-  t.equal(rx.errors.length, 1, 'exactly once');
-  t.equal(rx.errors[0], -77, 'onBatch(-EBADFD)');
-  t.equal(rx.poller.active, false);
-  const r = new Int32Array(2);
-  const n = native.send(tap2.fd, 'stream', frame(60, 1), new Uint32Array([0, 60, 0, 0, 0]), 1, null, r);
-  t.equal(n, 0, 'write to a deleted tap is not accepted');
-  t.equal(r[0], 1);
-  const EBADFD = 77; // not in os.constants.errno
-  t.ok([EBADFD, constants.errno.EIO].includes(r[1] as number), `errno ${r[1]}`);
-});
+    const tap2 = native.tapOpen(name);
+    t.teardown(() => native.close(tap2.fd));
+    const rx = receiver(t, tap2.fd, 'stream', 2048, 0);
+    run('ip', 'link', 'del', name);
+    t.ok(await until(() => rx.errors.length > 0), 'error delivered');
+    await sleep(50);
+    t.equal(rx.errors.length, 1, 'exactly once');
+    t.equal(rx.errors[0], -77, 'onBatch(-EBADFD)');
+    t.equal(rx.poller.active, false);
+    const r = new Int32Array(2);
+    const n = native.send(tap2.fd, 'stream', frame(60, 1), new Uint32Array([0, 60, 0, 0, 0]), 1, null, r);
+    t.equal(n, 0, 'write to a deleted tap is not accepted');
+    t.equal(r[0], 1);
+    const EBADFD = 77; // not in os.constants.errno
+    t.ok([EBADFD, constants.errno.EIO].includes(r[1] as number), `errno ${r[1]}`);
+  });
+}
 
 t.test('tapOpen with vnetHdr opens', async (t) => {
   const tap = native.tapOpen(uniq(), { vnetHdr: true, mtu: 1400 });
