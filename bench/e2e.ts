@@ -22,12 +22,15 @@ import { killAll, missingTools, runSync, TOOLS } from './e2e/exec.js';
 import { startPing, reachable } from './e2e/latency.js';
 import { describeMachine } from './e2e/machine.js';
 import { daemonBuilt, nativeBuilt, pcapsDir } from './e2e/paths.js';
-import { measurePps, type Generator } from './e2e/pps.js';
+import { measurePps, measureThroughput, type Generator } from './e2e/pps.js';
 import { CAPTURES, measureReplay, prepareReplay, type ReplayFile } from './e2e/replay.js';
 import { FIGURES, jsonLines, render, summarise, type RoundFigures, type VariantResults } from './e2e/report.js';
 import { measureTcp } from './e2e/tcp.js';
 import { cleanupLabs, GEN_CPU, setWireSized, SWITCH_CPU, type Topology } from './e2e/topology.js';
 import { QUICK_VARIANTS, VARIANTS, variantByName } from './e2e/variants.js';
+
+/** Length of one trial of the throughput search (seven trials per variant and round). */
+const THROUGHPUT_TRIAL_S = 2;
 
 const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
                           [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
@@ -237,6 +240,13 @@ async function measureVariant(res: VariantResults, tag: string, args: ReturnType
     const tg = p.generatorCount !== null ? `; generator counted ${p.generatorCount}` : '; trafgen had to be killed';
     progress(`${tag}: 64 B: sent ${p.sentMpps.toFixed(3)} Mpps, received ${p.receivedMpps.toFixed(3)} Mpps, lost ${p.lost} of ${p.sent} (${p.lossPct.toFixed(2)}%)${split}${tg}${p.switchCores !== null ? `; switch process ${p.switchCores.toFixed(2)} cores` : ''}`);
     if (!(await reachable(t))) throw new Error('after the 64-byte run A gets no ping replies from B');
+    if (args.generator === 'batched') {
+      const th = await measureThroughput(t, p.sentMpps, THROUGHPUT_TRIAL_S);
+      alive();
+      fig.pps64_throughput = th.mpps;
+      progress(`${tag}: 64 B throughput (loss <= 0.1%): ${th.mpps.toFixed(3)} Mpps (trials ${th.trials.map((x) => `${x.offeredMpps.toFixed(3)}: ${x.lossPct.toFixed(2)}%`).join(', ')})`);
+      if (!(await reachable(t))) throw new Error('after the throughput search A gets no ping replies from B');
+    }
   } catch (err) {
     error('64-byte frames', err);
   }
