@@ -27,6 +27,7 @@
 // own counters split the rest: frames its port for A received vs what A's device passed on
 // (lost before the switch read them: socket buffer / AF_PACKET ring full), its drops by reason,
 // and what its port for B transmitted vs what B received (lost after the switch).
+import { udp4Frame } from '../../src/encap/frame-builder.js';
 import { sleep } from '../lib/netns.js';
 import { inNs, pinned, start } from './exec.js';
 import { cpuBusySeconds, diffStats, linkStats, processCpuSeconds, type LinkStats } from './counters.js';
@@ -67,35 +68,10 @@ export interface PpsResult {
 
 export type Generator = 'batched' | 'trafgen';
 
-/** The 60-byte frame trafgenConfig describes, checksums included (the batched generator sends it). */
+/** The 60-byte frame trafgenConfig describes (IPv4 checksum set, UDP checksum 0 as IPv4 allows);
+ *  the batched generator sends it. */
 export function testFrame(): Buffer {
-  const f = Buffer.alloc(60);
-  Buffer.from(B.mac.replace(/:/g, ''), 'hex').copy(f, 0);
-  Buffer.from(A.mac.replace(/:/g, ''), 'hex').copy(f, 6);
-  f.writeUInt16BE(0x0800, 12);
-  const ip = f.subarray(14, 34);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(46, 2); // IPv4 20 + UDP 8 + 18
-  ip[8] = 64;
-  ip[9] = 17;
-  A.ip.split('.').forEach((o, i) => (ip[12 + i] = Number(o)));
-  B.ip.split('.').forEach((o, i) => (ip[16 + i] = Number(o)));
-  ip.writeUInt16BE(~sum16(ip) & 0xffff, 10);
-  const udp = f.subarray(34, 60);
-  udp.writeUInt16BE(9, 0);
-  udp.writeUInt16BE(9, 2);
-  udp.writeUInt16BE(26, 4);
-  const pseudo = Buffer.concat([ip.subarray(12, 20), Buffer.from([0, 17, 0, 26]), udp]);
-  udp.writeUInt16BE(~sum16(pseudo) & 0xffff || 0xffff, 6);
-  return f;
-}
-
-function sum16(b: Buffer): number {
-  let s = 0;
-  for (let i = 0; i + 1 < b.length; i += 2) s += b.readUInt16BE(i);
-  if (b.length & 1) s += b[b.length - 1]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return s;
+  return udp4Frame({ dst: B.mac, src: A.mac, srcIp: A.ip, dstIp: B.ip, sport: 9, dport: 9, payload: Buffer.alloc(18) });
 }
 
 export function trafgenConfig(): string {

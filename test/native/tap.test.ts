@@ -78,6 +78,16 @@ function sendAll(fd: number, kind: 'stream' | 'dgram', frames: Buffer[], split =
   return n;
 }
 
+/** A quiet TAP opened here and an AF_PACKET socket on it (its kernel side), closed after the test. */
+function tapWithKernelSide(t: Test, mtu: number): { tap: { fd: number; name: string }; pk: number } {
+  const tap = native.tapOpen(uniq(), { mtu });
+  t.teardown(() => native.close(tap.fd));
+  quiet(tap.name);
+  const pk = native.packetOpen(tap.name);
+  t.teardown(() => native.close(pk));
+  return { tap, pk };
+}
+
 /** Sets the TAP I/O mode for a test and restores io_uring after it. */
 function ioMode(t: Test, uring: boolean): void {
   t.equal(native.tapUring(uring), uring, uring ? 'TAP I/O through io_uring' : 'TAP I/O with readv/writev');
@@ -144,11 +154,7 @@ for (const uring of [true, false]) {
 
   t.test(`TAP (${mode}): a burst of 600 frames each way arrives complete and in order over many batches`, async (t) => {
     ioMode(t, uring);
-    const tap = native.tapOpen(uniq(), { mtu: 1500 });
-    t.teardown(() => native.close(tap.fd));
-    quiet(tap.name);
-    const pk = native.packetOpen(tap.name);
-    t.teardown(() => native.close(pk));
+    const { tap, pk } = tapWithKernelSide(t, 1500);
     const tapRx = receiver(t, tap.fd, 'stream', 2048, 64, 16);
     const pkRx = receiver(t, pk, 'dgram', 2048, 64, 64);
     const N = 600;
@@ -164,11 +170,7 @@ for (const uring of [true, false]) {
 
   t.test(`TAP (${mode}): frames larger than a slot are counted as truncated`, async (t) => {
     ioMode(t, uring);
-    const tap = native.tapOpen(uniq(), { mtu: 9000 });
-    t.teardown(() => native.close(tap.fd));
-    quiet(tap.name);
-    const pk = native.packetOpen(tap.name);
-    t.teardown(() => native.close(pk));
+    const { tap, pk } = tapWithKernelSide(t, 9000);
     const rx = receiver(t, tap.fd, 'stream', 1024, 0, 8);
     // Slot capacity 1024 (the kernel silently cuts a TAP read to the buffer; native detects it).
     const frames = [frame(1000, 1), frame(1024, 2), frame(1025, 3), frame(3000, 4), frame(60, 5)];
