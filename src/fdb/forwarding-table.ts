@@ -22,7 +22,6 @@ import {
   FDB_STATS_LEN,
 } from './fdb-stats.js';
 
-/** `learn` results. Negative values mean: drop the frame, do not learn. */
 /**
  * Options for lru-cache's peek, shared: without them it allocates an empty options object per
  * call (two per forwarded frame), which made the dataplane worker's garbage collector run every
@@ -31,6 +30,7 @@ import {
  */
 const PEEK: LRUCache.PeekOptions<number, FdbEntry, unknown> = {};
 
+/** `learn` results. Negative values mean: drop the frame, do not learn. */
 export const LEARN_REFRESHED = 0;
 export const LEARN_NEW = 1;
 export const LEARN_MOVED = 2;
