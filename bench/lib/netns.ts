@@ -122,6 +122,11 @@ export class Lab {
     this.sh(ns, ['ethtool', '-K', dev, 'tx', 'off']);
   }
 
+  /** IPv6 off in a namespace: no autoconfiguration or MLD frames besides what a test sends. */
+  withoutIpv6(ns: string): void {
+    this.sh(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  }
+
   file(name: string, content: string): string {
     const p = join(this.dir, name);
     writeFileSync(p, content);

@@ -14,7 +14,7 @@ async function check(t: Test, kind: 'packet' | 'tap'): Promise<void> {
   const members = [lab.ns('a'), lab.ns('b')] as const;
   // no IPv6 autoconfiguration (MLD reports when a TAP comes up in S, before it moves): nothing is
   // sent before both members are up (a frame for a TAP that is still down is refused, rightly)
-  for (const ns of [nsS, ...members]) lab.sh(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+  for (const ns of [nsS, ...members]) lab.withoutIpv6(ns);
   const ends = [lab.ifname('e0'), lab.ifname('e1')];
   if (kind === 'packet') {
     members.forEach((ns, i) => {

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { writePcap } from '../../src/encap/pcap-writer.js';
+import { linkStats } from '../../bench/e2e/counters.js';
 import { testFrame } from '../../bench/e2e/pps.js';
-import { Lab } from '../helpers/netns.js';
+import { Lab, sleep } from '../helpers/netns.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const blast = join(repoRoot, 'dist', 'bench', 'e2e', 'blast.js');
@@ -30,15 +31,15 @@ for (const rate of [5000, 0]) {
     const nsA = lab.ns('a');
     const nsB = lab.ns('b');
     // no IPv6 autoconfiguration frames in the count
-    for (const ns of [nsA, nsB]) lab.sh(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    for (const ns of [nsA, nsB]) lab.withoutIpv6(ns);
     lab.veth('m0', nsA, 'm0', nsB);
     for (const ns of [nsA, nsB]) lab.ip(ns, 'link set m0 up');
-    const rx = () => Number(lab.sh(nsB, ['cat', '/sys/class/net/m0/statistics/rx_packets']).trim());
+    const rx = () => linkStats(nsB, 'm0').rx_packets;
     const before = rx();
     const r = spawnSync('ip', ['netns', 'exec', nsA, process.execPath, blast, 'm0', '1', testFrame().toString('hex'), String(rate)], { encoding: 'utf8', timeout: 30_000 });
     t.equal(r.status, 0, `generator exit 0 ${r.stderr}`);
     const out = JSON.parse(r.stdout.trim()) as { offered: number; accepted: number; seconds: number };
-    await new Promise((res) => setTimeout(res, 300));
+    await sleep(300);
     const got = rx() - before;
     t.ok(out.accepted > 0, `frames sent (${out.accepted} in ${out.seconds.toFixed(2)} s)`);
     t.equal(got, out.accepted, 'B received every frame the socket took');

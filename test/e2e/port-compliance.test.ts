@@ -30,10 +30,6 @@ interface Kind {
   restore?(lab: Lab, pop: string, xns: string): void;
 }
 
-function quietNs(lab: Lab, ns: string): void {
-  lab.sh(ns, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
-}
-
 function vethMember(kindName: 'ethernet' | 'zerotier'): Kind {
   const name = kindName === 'ethernet' ? 'xe' : 'zt';
   return {
@@ -127,8 +123,8 @@ for (const kind of kinds) {
     const pop = lab.ns('pop');
     const rns = lab.ns('r');
     const xns = lab.ns('x');
-    quietNs(lab, rns);
-    quietNs(lab, xns);
+    lab.withoutIpv6(rns);
+    lab.withoutIpv6(xns);
     lab.ip(pop, 'link set lo up');
     lab.veth(lab.ifname('r'), pop, 'r0', rns);
     lab.ip(pop, `link set ${lab.ifname('r')} mtu 9000`);

@@ -12,7 +12,7 @@ const ns = { A: lab.ns('a'), B: lab.ns('b'), C: lab.ns('c'), E: lab.ns('e') };
 const v4 = { A: '192.0.2.61', B: '192.0.2.62', C: '192.0.2.63', E: '192.0.2.65' };
 
 for (const [k, n, i] of [['A', ns.A, 1], ['B', ns.B, 2]] as const) {
-  lab.sh(n, ['sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']); // A and B send only what the test sends
+  lab.withoutIpv6(n); // A and B send only what the test sends
   lab.veth(lab.ifname(`u${k}`), pop, 'u0', n);
   lab.ip(pop, `addr add 10.60.${i}.1/24 dev ${lab.ifname(`u${k}`)}`);
   lab.ip(pop, `link set ${lab.ifname(`u${k}`)} up`);
