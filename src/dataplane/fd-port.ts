@@ -12,7 +12,7 @@
 import type { EgressPort, Forwarder } from './forwarder.js';
 import { anySuper, FrameBatch, META_STRIDE } from './frame-batch.js';
 import { DESC_STRIDE } from './vxlan-egress.js';
-import { gsoSplitter, OFFLOAD_FRAME_MIN, type IoKind, type NativeAddon, type Poller } from './native.js';
+import { gsoSplitter, OFFLOAD_FRAME_MIN, type IoKind, type NativeAddon, type SendKind, type Poller } from './native.js';
 
 export const BATCH = 64;
 export const HEADROOM = 64;
@@ -29,6 +29,8 @@ export class FdPort implements EgressPort {
   readonly batch: FrameBatch;
   /** The descriptor has a virtio header: super-packets come in and go out whole. */
   readonly offload: boolean;
+  /** send() kind: 'packet' spares the per-batch check of what the socket is. */
+  private readonly sendKind: SendKind;
   private readonly poller: Poller;
   private readonly desc = new Uint32Array(BATCH * DESC_STRIDE);
   private readonly txMeta = new Uint16Array(BATCH * META_STRIDE);
@@ -45,6 +47,7 @@ export class FdPort implements EgressPort {
     onError: (errno: number) => void,
   ) {
     this.offload = native.vnetHdrLen(fd) > 0;
+    this.sendKind = io === 'dgram' && this.offload ? 'packet' : io;
     this.batch = new FrameBatch(BATCH, this.offload ? OFFLOAD_SLOT : slotSizeFor(mtu), HEADROOM);
     const batch = this.batch;
     const opts = { slotSize: batch.slotSize, headroom: HEADROOM, maxBatch: BATCH, offsets: batch.offsets, lengths: batch.lengths, offload: this.offload, meta: batch.meta };
@@ -87,7 +90,7 @@ export class FdPort implements EgressPort {
         tm[t + 3] = m[s + 3]!;
       }
     }
-    const sent = this.native.send(this.fd, this.io, batch.slab, d, count, null, this.result, this.offload ? tm : null);
+    const sent = this.native.send(this.fd, this.sendKind, batch.slab, d, count, null, this.result, this.offload ? tm : null);
     errors[0] = this.result[0]!;
     return sent;
   };

@@ -57,6 +57,9 @@ export const VLAN_HEADROOM = 4;
 
 /** 'stream': one read()/writev() per frame (TAP). 'dgram': recvmmsg/sendmmsg (sockets). */
 export type IoKind = 'stream' | 'dgram';
+/** send() also takes 'packet': a socket the caller knows is AF_PACKET with PACKET_VNET_HDR (every
+ *  packetOpen socket), which 'dgram' would find out with one getsockopt per call. */
+export type SendKind = IoKind | 'packet';
 
 export interface NativeError extends Error {
   /** errno name, e.g. 'ENODEV', 'EPERM'. */
@@ -256,7 +259,7 @@ export interface NativeAddon {
    */
   send(
     fd: number,
-    kind: IoKind,
+    kind: SendKind,
     slab: Uint8Array,
     desc: Uint32Array,
     count: number,

@@ -110,6 +110,7 @@ t.test('send argument validation', async (t) => {
   const slab = Buffer.alloc(64);
   const desc = new Uint32Array(5);
   t.throws(() => native.send(fd, 'bogus' as 'dgram', slab, desc, 1, null, null), TypeError);
+  t.throws(() => native.send(fd, 'packets' as 'dgram', slab, desc, 1, null, null), TypeError, 'kind is matched whole');
   t.throws(() => native.send(fd, 'dgram', slab, new Int32Array(5) as unknown as Uint32Array, 1, null, null), TypeError);
   t.throws(() => native.send(fd, 'dgram', slab, desc, 2, null, null), RangeError, 'count beyond desc');
   t.throws(() => native.send(fd, 'dgram', slab, desc, 1, null, new Int32Array(1)), RangeError, 'result too short');
