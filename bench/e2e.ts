@@ -1,7 +1,8 @@
 // End-to-end benchmark (issue 7): the same two members switched by ixfabric (TAP, AF_PACKET and
 // VXLAN members) and by the switches an exchange would otherwise use (Linux bridge, vde_switch,
-// a kernel-only VXLAN hub), each built in its own network namespaces and measured in turn,
-// round after round; medians and spread of every figure, ratios to the Linux bridge.
+// a kernel-only VXLAN hub, a C recvmmsg/sendmmsg VXLAN hub), each built in its own network
+// namespaces and measured in turn, round after round; medians and spread of every figure, ratios
+// to the Linux bridge.
 //
 //   npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
 //                        [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
@@ -11,7 +12,7 @@
 // tcp.ts (iperf3), latency.ts (ping), replay.ts (tcpreplay of the exchange captures); the CPU
 // layout is in topology.ts. Progress goes to stderr; the table (or with --json one JSON object
 // per variant and figure) to stdout. Needs root, the built daemon (`npm run build`) and the
-// Debian packages iproute2, ethtool, iputils-ping, util-linux, iperf3, tcpreplay, vde2 (and
+// Debian packages iproute2, ethtool, iputils-ping, util-linux, iperf3, tcpreplay, vde2, gcc (and
 // netsniff-ng for --generator trafgen). Namespaces are named ixb-<pid>-...; everything is removed at the end, on Ctrl-C and on
 // errors, and namespaces left by a killed earlier run (whose pid is gone) are removed at start.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { killAll, missingTools, runSync, TOOLS } from './e2e/exec.js';
 import { startPing, reachable } from './e2e/latency.js';
+import { measureTransit } from './e2e/transit.js';
 import { describeMachine } from './e2e/machine.js';
 import { daemonBuilt, nativeBuilt, pcapsDir } from './e2e/paths.js';
 import { measurePps, measureThroughput, type Generator } from './e2e/pps.js';
@@ -37,7 +39,7 @@ const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--vari
                           [--generator batched|trafgen]
 
   --json          one JSON object per (variant, figure) on stdout instead of the tables
-  --quick         ixfabric-vxlan and kernel-vxlan-hub, 1 round, 64-byte pps and TCP only
+  --quick         ixfabric-vxlan and the kernel and C VXLAN hubs, 1 round, 64-byte pps and TCP only
   --runs N        rounds (default 3; every round measures every variant once, in turn)
   --variants L    comma-separated subset of: ${VARIANTS.map((v) => v.name).join(', ')}
   --pps-seconds S duration of the 64-byte stream (default 5)
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
   setWireSized(args.wireSized);
   if (process.getuid?.() !== 0) fail('needs root (network namespaces, veth, TAP devices)');
   const needReplay = !args.quick;
-  const tools = ['ip', 'ethtool', 'taskset', 'ping', ...(args.generator === 'trafgen' ? ['trafgen'] : []), 'iperf3', ...(needReplay ? ['tcpreplay'] : []), ...args.variants.flatMap((v) => v.tools)];
+  const tools = ['ip', 'ethtool', 'taskset', 'ping', ...(args.quick ? [] : ['tcpdump', 'tshark']), ...(args.generator === 'trafgen' ? ['trafgen'] : []), 'iperf3', ...(needReplay ? ['tcpreplay'] : []), ...args.variants.flatMap((v) => v.tools)];
   const missing = missingTools([...new Set(tools)]);
   if (missing.length) fail(`missing tools: ${missing.map((t) => `${t} (apt-get install ${TOOLS[t] ?? t})`).join(', ')}`);
   if (args.variants.some((v) => v.name.startsWith('ixfabric')) && (!existsSync(daemonBuilt) || !existsSync(nativeBuilt))) fail('ixfabric is not built: run `npm run build` first');
@@ -258,6 +260,14 @@ async function measureVariant(res: VariantResults, tag: string, args: ReturnType
       progress(`${tag}: ping idle: p50 ${idle.p50Us ?? '-'} µs, p99 ${idle.p99Us ?? '-'} µs, ${idle.replies}/${idle.sent} replies`);
     } catch (err) {
       error('ping idle', err);
+    }
+    try {
+      alive();
+      const tr = await measureTransit(t, args.pings);
+      Object.assign(fig, { transit_p50: tr.p50Us, transit_p99: tr.p99Us, transit_request_p99: tr.requestP99Us, transit_reply_p99: tr.replyP99Us });
+      progress(`${tag}: transit (A's device to B's and back, idle): p50 ${tr.p50Us ?? '-'} µs, p99 ${tr.p99Us ?? '-'} µs; request p50/p99 ${tr.requestP50Us ?? '-'}/${tr.requestP99Us ?? '-'} µs, reply ${tr.replyP50Us ?? '-'}/${tr.replyP99Us ?? '-'} µs; ${tr.matched}/${tr.pings} pings seen both ways`);
+    } catch (err) {
+      error('transit', err);
     }
   }
   try {

@@ -15,6 +15,7 @@ packages=(
   bird2 bgpq4              # route server and member BGP speakers; IRR prefix lists
   tcpreplay netsniff-ng    # replay captures, trafgen
   vde2                     # comparison switch in the benchmarks
+  gcc                      # the C VXLAN hub of the benchmarks (bench/e2e/c-vxlan-hub.c)
   python3 make g++         # node-gyp for the native addon
 )
 missing=()

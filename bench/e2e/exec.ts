@@ -3,6 +3,7 @@
 // so that an interrupted run can kill whatever is still running.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { sleep } from '../lib/netns.js';
 
 export interface RunResult {
   code: number | null;
@@ -119,6 +120,24 @@ export function start(argv: string[], opts: { timeoutMs: number; stdin?: 'pipe' 
   return new Proc(argv, opts);
 }
 
+/**
+ * Starts a long-running process (a userspace switch) that prints `ready` on stdout when it is
+ * ready, and waits for that line; throws with the end of its stderr if it exits first.
+ */
+export async function startReady(argv: string[], what: string, logFile: string, timeoutMs = 15_000): Promise<Proc> {
+  const proc = start(argv, { timeoutMs: 6 * 3600_000, logFile });
+  const end = Date.now() + timeoutMs;
+  while (!proc.stdout.includes('ready')) {
+    if (!proc.running) throw new Error(`${what} exited: ${(await proc.done).stderr.trim().slice(-400)}`);
+    if (Date.now() > end) {
+      await proc.stop('SIGKILL', 0);
+      throw new Error(`${what} did not get ready within ${timeoutMs / 1000} s`);
+    }
+    await sleep(50);
+  }
+  return proc;
+}
+
 /** Runs a command to completion (with a timeout). */
 export function run(argv: string[], timeoutMs: number): Promise<RunResult> {
   return new Proc(argv, { timeoutMs }).done;
@@ -146,6 +165,9 @@ export const TOOLS: Record<string, string> = {
   iperf3: 'iperf3',
   tcpreplay: 'tcpreplay',
   vde_switch: 'vde2',
+  cc: 'gcc',
+  tcpdump: 'tcpdump',
+  tshark: 'tshark',
 };
 
 /** The tools of `names` that are not on PATH. */

@@ -15,10 +15,9 @@ import {
   S_VTEP,
   SWITCH_CPU,
   tapMembers,
-  vtepOnLoopback,
   vethMembers,
   VXLAN_MTU,
-  vxlanMember,
+  vxlanMembers,
   type Member,
   type PortCounters,
   type Topology,
@@ -159,12 +158,7 @@ export async function buildIxfabricAfpacket(): Promise<Topology> {
 export async function buildIxfabricVxlan(): Promise<Topology> {
   const parts = newLab('v');
   const { lab, nsS, nsA, nsB } = parts;
-  vtepOnLoopback(nsS);
-  const notes: string[] = [];
-  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
-    const n = vxlanMember(lab, ns, nsS, m, peer);
-    if (n) notes.push(n);
-  }
+  const notes = vxlanMembers(lab, nsS, nsA, nsB);
   const { base } = await withDaemon('ixfabric-vxlan', parts, S_VTEP, (m) => `{ type: vxlan, remote: ${m.underlay}, vni: ${m.vni} }`, 'vx');
   return { ...base, devA: 'vx0', devB: 'vx0', devKind: 'vxlan', mtu: VXLAN_MTU, notes };
 }

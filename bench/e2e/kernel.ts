@@ -11,9 +11,8 @@ import {
   remoteLike,
   S_VTEP,
   steerToSwitchCpu,
-  vtepOnLoopback,
   VXLAN_MTU,
-  vxlanMember,
+  vxlanMembers,
   type Topology,
 } from './topology.js';
 
@@ -43,12 +42,9 @@ export async function buildBridge(): Promise<Topology> {
 /** A Linux bridge in S joining two kernel vxlan devices, one per member (same member side as ixfabric-vxlan). */
 export async function buildKernelVxlanHub(): Promise<Topology> {
   const { lab, nsS, nsA, nsB } = newLab('k');
-  vtepOnLoopback(nsS);
+  const notes = vxlanMembers(lab, nsS, nsA, nsB);
   bridge(nsS, 'br0');
-  const notes: string[] = [];
-  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
-    const n = vxlanMember(lab, ns, nsS, m, peer);
-    if (n) notes.push(n);
+  for (const m of [A, B]) {
     const dev = `vx${m.name.toLowerCase()}`;
     mustSync(['ip', '-n', nsS, 'link', 'add', dev, 'type', 'vxlan', 'id', String(m.vni), 'remote', m.underlay, 'local', S_VTEP, 'dstport', '4789']);
     mustSync(['ip', '-n', nsS, 'link', 'set', dev, 'mtu', String(VXLAN_MTU)]);

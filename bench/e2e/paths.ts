@@ -20,3 +20,5 @@ export function pcapsDir(): string | null {
 export const bareForwarderBin = join(repoRoot, 'dist', 'bench', 'e2e', 'bare-forwarder.js');
 /** The batched 64-byte generator (blast.ts), as compiled. */
 export const blastBin = join(repoRoot, 'dist', 'bench', 'e2e', 'blast.js');
+/** The C VXLAN hub's source (c-hub.ts compiles it per run; tsc does not copy it to dist). */
+export const cVxlanHubSource = join(repoRoot, 'bench', 'e2e', 'c-vxlan-hub.c');

@@ -1,5 +1,5 @@
 // Results: the figures of every (variant, round), their medians and spread, ratios to the Linux
-// bridge (and to the variant's natural peer), rendered as tables or as JSON lines.
+// bridge (and to the variant's natural references, Variant.peers), rendered as tables or as JSON lines.
 import type { Machine } from './machine.js';
 import { median, spread } from './stats.js';
 import type { Variant } from './variants.js';
@@ -30,6 +30,10 @@ export const FIGURES: FigureDef[] = [
   { id: 'ping_idle_p50', label: 'ping idle p50', unit: 'µs', digits: 0, quick: false },
   { id: 'ping_idle_p99', label: 'ping idle p99', unit: 'µs', digits: 0, quick: false },
   { id: 'ping_idle_loss', label: 'ping idle lost', unit: '%', digits: 1, quick: false },
+  { id: 'transit_p50', label: 'transit idle p50 (A→B + B→A at the members\' devices)', unit: 'µs', digits: 0, quick: false },
+  { id: 'transit_p99', label: 'transit idle p99 (what the switch path adds to a ping)', unit: 'µs', digits: 0, quick: false },
+  { id: 'transit_request_p99', label: '  transit idle p99, request leg (wakes the switch)', unit: 'µs', digits: 0, quick: false },
+  { id: 'transit_reply_p99', label: '  transit idle p99, reply leg', unit: 'µs', digits: 0, quick: false },
   { id: 'ping_load_p50', label: 'ping under TCP load p50', unit: 'µs', digits: 0, quick: false },
   { id: 'ping_load_p99', label: 'ping under TCP load p99', unit: 'µs', digits: 0, quick: false },
   { id: 'ping_load_loss', label: 'ping under TCP load lost', unit: '%', digits: 1, quick: false },
@@ -59,8 +63,8 @@ export interface Summary {
   min: number | null;
   max: number | null;
   ratio_to_bridge: number | null;
-  peer: string | null;
-  ratio_to_peer: number | null;
+  /** Ratios to the variant's natural references (Variant.peers), in that order. */
+  peers: { name: string; ratio: number | null }[];
   na: boolean;
 }
 
@@ -79,12 +83,12 @@ export function summarise(results: VariantResults[], figures: FigureDef[]): Summ
       const m = median(runs);
       medians.set(`${r.variant.name}/${f.id}`, m);
       const s = spread(runs);
-      rows.push({ variant: r.variant.name, figure: f.id, median: m, unit: f.unit, runs, min: s?.min ?? null, max: s?.max ?? null, ratio_to_bridge: null, peer: r.variant.peer, ratio_to_peer: null, na });
+      rows.push({ variant: r.variant.name, figure: f.id, median: m, unit: f.unit, runs, min: s?.min ?? null, max: s?.max ?? null, ratio_to_bridge: null, peers: r.variant.peers.map((name) => ({ name, ratio: null })), na });
     }
   }
   for (const row of rows) {
     if (row.variant !== 'bridge') row.ratio_to_bridge = ratio(row.median, medians.get(`bridge/${row.figure}`) ?? null);
-    if (row.peer) row.ratio_to_peer = ratio(row.median, medians.get(`${row.peer}/${row.figure}`) ?? null);
+    for (const p of row.peers) p.ratio = ratio(row.median, medians.get(`${p.name}/${row.figure}`) ?? null);
   }
   return rows;
 }
@@ -101,7 +105,9 @@ export function jsonLines(rows: Summary[]): string {
         ratio_to_bridge: r.ratio_to_bridge,
         min: r.min,
         max: r.max,
-        ...(r.peer ? { peer: r.peer, ratio_to_peer: r.ratio_to_peer } : {}),
+        // the first reference as `peer`; with more than one, all of them by name
+        ...(r.peers[0] ? { peer: r.peers[0].name, ratio_to_peer: r.peers[0].ratio } : {}),
+        ...(r.peers.length > 1 ? { ratios_to_peers: Object.fromEntries(r.peers.map((p) => [p.name, p.ratio])) } : {}),
         ...(r.na ? { not_applicable: true } : {}),
       }),
     )
@@ -142,11 +148,11 @@ export function render(results: VariantResults[], figures: FigureDef[], rows: Su
   ]);
   out.push(table(['figure', ...names], body));
   out.push('');
-  // ratios: every variant to the bridge, and ixfabric variants to their natural peer
-  const cols: { title: string; v: string; peer: boolean }[] = [];
+  // ratios: every variant to the bridge, and ixfabric variants to their natural references
+  const cols: { title: string; v: string; peer: string | null }[] = [];
   for (const r of results) {
-    if (r.variant.name !== 'bridge' && names.includes('bridge')) cols.push({ title: `${r.variant.name} / bridge`, v: r.variant.name, peer: false });
-    if (r.variant.peer && names.includes(r.variant.peer)) cols.push({ title: `${r.variant.name} / ${r.variant.peer}`, v: r.variant.name, peer: true });
+    if (r.variant.name !== 'bridge' && names.includes('bridge')) cols.push({ title: `${r.variant.name} / bridge`, v: r.variant.name, peer: null });
+    for (const p of r.variant.peers) if (names.includes(p)) cols.push({ title: `${r.variant.name} / ${p}`, v: r.variant.name, peer: p });
   }
   if (cols.length) {
     out.push('Ratios of the medians (variant / reference; for latency, loss, CPU and retransmits lower is better)');
@@ -157,7 +163,7 @@ export function render(results: VariantResults[], figures: FigureDef[], rows: Su
         `${f.label}`,
         ...cols.map((c) => {
           const r = get(c.v, f.id);
-          const x = c.peer ? r.ratio_to_peer : r.ratio_to_bridge;
+          const x = c.peer ? r.peers.find((p) => p.name === c.peer)!.ratio : r.ratio_to_bridge;
           return x === null ? '-' : `${x.toFixed(2)}x`;
         }),
       ]);

@@ -10,7 +10,7 @@
 //          hub) forwards on CPU 1 too. Member B's receive stack then also runs on CPU 1 in every
 //          variant (it is entered from the switch's transmit).
 import { Lab } from '../lib/netns.js';
-import { mustSync, runSync } from './exec.js';
+import { mustSync, runSync, type Proc } from './exec.js';
 
 export const GEN_CPU = 0;
 export const SWITCH_CPU = 1;
@@ -182,7 +182,7 @@ export function memberVeth(lab: Lab, ns: string, inner: string, nsS: string, out
 }
 
 /**
- * The VXLAN members' side, the same for ixfabric-vxlan and the kernel hub: an underlay veth to S
+ * The VXLAN members' side, the same for ixfabric-vxlan, the kernel hub and the C hub: an underlay veth to S
  * (S's end steered to the switch CPU), a route to S's VTEP address, and the member's vxlan device
  * `vx0` (VNI per member, port 4789, MTU 1450), addressed and up (memberUp), checksumming in
  * software (checksumsInSoftware). S's VTEP address sits on S's loopback. Returns a note when the
@@ -204,4 +204,39 @@ export function vxlanMember(lab: Lab, ns: string, nsS: string, m: Member, peer: 
 
 export function vtepOnLoopback(nsS: string): void {
   mustSync(['ip', '-n', nsS, 'addr', 'add', `${S_VTEP}/32`, 'dev', 'lo']);
+}
+
+/** S's VTEP address on its loopback and both VXLAN members (vxlanMember). Returns the notes. */
+export function vxlanMembers(lab: Lab, nsS: string, nsA: string, nsB: string): string[] {
+  vtepOnLoopback(nsS);
+  const notes: string[] = [];
+  for (const [m, peer, ns] of [[A, B, nsA], [B, A, nsB]] as const) {
+    const n = vxlanMember(lab, ns, nsS, m, peer);
+    if (n) notes.push(n);
+  }
+  return notes;
+}
+
+/**
+ * The topology of a userspace switch that is one process in S (the bare forwarder, the C VXLAN
+ * hub): its pid is the switch's, and close() stops it with SIGTERM.
+ */
+export function processTopology(variant: string, parts: ReturnType<typeof newLab>, proc: Proc, dev: { A: string; B: string }, devKind: DeviceKind, mtu: number, notes: string[]): Topology {
+  const { lab, nsS, nsA, nsB } = parts;
+  return {
+    variant,
+    lab,
+    nsA,
+    nsB,
+    nsS,
+    devA: dev.A,
+    devB: dev.B,
+    devKind,
+    mtu,
+    switchPid: proc.pid ?? null,
+    notes,
+    close: async () => {
+      await proc.stop('SIGTERM', 5000);
+    },
+  };
 }
