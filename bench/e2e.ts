@@ -6,7 +6,7 @@
 //
 //   npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
 //                        [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
-//                        [--generator batched|trafgen]
+//                        [--generator batched|trafgen] [--dataplane-priority N]
 //
 // Figures per variant and how they are measured: see bench/e2e/pps.ts (64-byte frames, CPU),
 // tcp.ts (iperf3), latency.ts (ping), replay.ts (tcpreplay of the exchange captures); the CPU
@@ -27,6 +27,7 @@ import { daemonBuilt, nativeBuilt, pcapsDir } from './e2e/paths.js';
 import { measurePps, measureThroughput, type Generator } from './e2e/pps.js';
 import { CAPTURES, measureReplay, prepareReplay, type ReplayFile } from './e2e/replay.js';
 import { FIGURES, jsonLines, render, summarise, type RoundFigures, type VariantResults } from './e2e/report.js';
+import { setDataplanePriority } from './e2e/ixfabric.js';
 import { measureTcp } from './e2e/tcp.js';
 import { cleanupLabs, GEN_CPU, setWireSized, SWITCH_CPU, type Topology } from './e2e/topology.js';
 import { QUICK_VARIANTS, VARIANTS, variantByName } from './e2e/variants.js';
@@ -36,7 +37,7 @@ const THROUGHPUT_TRIAL_S = 2;
 
 const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--variants a,b,...]
                           [--pps-seconds S] [--tcp-seconds S] [--pings N] [--wire-sized]
-                          [--generator batched|trafgen]
+                          [--generator batched|trafgen] [--dataplane-priority N]
 
   --json          one JSON object per (variant, figure) on stdout instead of the tables
   --quick         ixfabric-vxlan and the kernel and C VXLAN hubs, 1 round, 64-byte pps and TCP only
@@ -51,6 +52,9 @@ const USAGE = `usage: npm run bench:e2e -- [--json] [--quick] [--runs N] [--vari
   --generator G   64-byte stream: batched (default; 64 frames per sendmmsg through an AF_PACKET
                   socket, bench/e2e/blast.ts) or trafgen (netsniff-ng, one sendto per frame,
                   0.2-0.4 Mpps here: below what the Linux bridge forwards)
+  --dataplane-priority N
+                  the ixfabric daemons run with pop.dataplane_priority N (SCHED_FIFO for their
+                  dataplane thread, 1..99; default 0, ordinary scheduling)
 `;
 
 function progress(msg: string): void {
@@ -76,6 +80,7 @@ function parse() {
         pings: { type: 'string', default: '200' },
         'wire-sized': { type: 'boolean', default: false },
         generator: { type: 'string', default: 'batched' },
+        'dataplane-priority': { type: 'string', default: '0' },
         help: { type: 'boolean', default: false },
       },
     }).values;
@@ -103,6 +108,7 @@ function parse() {
     pings: int('pings', values.pings, 10, 100_000),
     wireSized: values['wire-sized']!,
     generator: (['batched', 'trafgen'].includes(values.generator!) ? values.generator : fail('--generator must be batched or trafgen')) as Generator,
+    dataplanePriority: int('dataplane-priority', values['dataplane-priority'], 0, 99),
   };
 }
 
@@ -130,6 +136,7 @@ function cleanupAll(): void {
 async function main(): Promise<void> {
   const args = parse();
   setWireSized(args.wireSized);
+  setDataplanePriority(args.dataplanePriority);
   if (process.getuid?.() !== 0) fail('needs root (network namespaces, veth, TAP devices)');
   const needReplay = !args.quick;
   const tools = ['ip', 'ethtool', 'taskset', 'ping', ...(args.quick ? [] : ['tcpdump', 'tshark']), ...(args.generator === 'trafgen' ? ['trafgen'] : []), 'iperf3', ...(needReplay ? ['tcpreplay'] : []), ...args.variants.flatMap((v) => v.tools)];
@@ -188,6 +195,7 @@ async function main(): Promise<void> {
       '',
       `CPU layout: generators, member endpoints and the benchmark on CPU ${GEN_CPU}; the switch on CPU ${SWITCH_CPU} (userspace switch pinned with taskset; S's receive processing steered there with RPS, so kernel switches forward there too).`,
       `64 B: ${args.generator === 'batched' ? 'batched generator (64 frames per sendmmsg on an AF_PACKET socket)' : 'trafgen per-packet path'} for ${args.ppsSeconds} s; sent/received from A's and B's device counters; sent = every frame handed to A's device (A's tx_packets + tx_errors + tx_dropped), received = B's rx_packets.`,
+      ...(args.dataplanePriority ? [`ixfabric: pop.dataplane_priority ${args.dataplanePriority} (its dataplane thread at SCHED_FIFO).`] : []),
       `Members' devices: ${args.wireSized ? 'transmit checksum offload and TSO off (--wire-sized): wire-sized frames' : 'default offloads (TSO/GSO on where the device has them)'}.`,
       `TCP: iperf3 -t ${args.tcpSeconds}, one stream; pings: ${args.pings} at 10 ms, under load while the transfer runs.`,
       ...(replay ? [`Replay: ${replay.frames} frames x ${replay.loops} loops (${replay.frames * replay.loops} per run), of which ${replay.ieeeReserved * replay.loops} go to IEEE-reserved 01:80:c2:00:00:01-0f (Linux bridges keep those).`] : []),

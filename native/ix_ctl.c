@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -555,6 +556,25 @@ static napi_value js_if_get_mac(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* ---------- setThreadPriority(priority) ---------- */
+
+/* The calling thread (Linux schedules threads, and pid 0 means the caller): SCHED_FIFO at
+ * `priority` (1..99), or back to SCHED_OTHER for 0. Needs CAP_SYS_NICE to raise it. */
+static napi_value js_set_thread_priority(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1] = {NULL};
+  uint32_t prio;
+  struct sched_param sp;
+  IX_NAPI(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (ix_get_uint32(env, argv[0], "priority", &prio) != 0) return NULL;
+  if (prio > 99) return ix_throw_range(env, "priority must be 0..99");
+  memset(&sp, 0, sizeof sp);
+  sp.sched_priority = (int)prio;
+  if (sched_setscheduler(0, prio ? SCHED_FIFO : SCHED_OTHER, &sp) != 0)
+    return ix_throw_errno(env, errno, prio ? "sched_setscheduler(SCHED_FIFO)" : "sched_setscheduler(SCHED_OTHER)", errno == EPERM ? "needs CAP_SYS_NICE" : NULL);
+  return NULL;
+}
+
 napi_status ix_ctl_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"tapOpen", NULL, js_tap_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -571,6 +591,7 @@ napi_status ix_ctl_init(napi_env env, napi_value exports) {
       {"ifGetMtu", NULL, js_if_get_mtu, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifGetMac", NULL, js_if_get_mac, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sdNotify", NULL, js_sd_notify, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setThreadPriority", NULL, js_set_thread_priority, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   return napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
 }

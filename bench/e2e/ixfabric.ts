@@ -23,12 +23,19 @@ import {
   type Topology,
 } from './topology.js';
 
+let dataplanePriority = 0;
+/** pop.dataplane_priority of the daemons the ixfabric variants start (bench:e2e --dataplane-priority). */
+export function setDataplanePriority(priority: number): void {
+  dataplanePriority = priority;
+}
+
 /** The registry: A and B with their static MACs; BUM rate limit high enough for the replay. */
 function registry(dir: string, underlay: string, conn: (m: Member) => string): string {
   const member = (m: Member) => `  - { asn: ${m.asn}, name: ${m.name}, macs: ["${m.mac}"], ipv4: [${m.ip}], connections: [${conn(m)}] }`;
   return `pop:
   name: bench
   underlay: { ipv4: ${underlay} }
+  dataplane_priority: ${dataplanePriority}
 fabric:
   peering_lan: { ipv4: ${PEERING_LAN} }
   # the 64-byte stream is known unicast; the replay's broadcasts must not meet the default 500/s

@@ -53,6 +53,7 @@ export function normalise(draft: Draft, thisPop: string, path: string): Config {
   };
   const vxlanPort = need(draft.pop.vxlanPort, 'pop.vxlan_port');
   const vxlanTransport = need(draft.pop.vxlanTransport, 'pop.vxlan_transport');
+  const dataplanePriority = need(draft.pop.dataplanePriority, 'pop.dataplane_priority');
 
   const routeServer = normaliseRouteServer(draft.routeServer);
   const policies = new Map<DraftMember, PolicyConfig>();
@@ -76,7 +77,7 @@ export function normalise(draft: Draft, thisPop: string, path: string): Config {
   }));
 
   const ixf = normaliseIxf(draft.ixf, thisPop);
-  return { path, pop: thisPop, underlay, vxlanPort, vxlanTransport, fabric, control, members, ports, routeServer, ixf };
+  return { path, pop: thisPop, underlay, vxlanPort, vxlanTransport, dataplanePriority, fabric, control, members, ports, routeServer, ixf };
 }
 
 function effectivePolicy(m: DraftMember, fabric: Config['fabric']): PolicyConfig {

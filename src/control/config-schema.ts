@@ -20,6 +20,7 @@ import {
 export const DEFAULTS = {
   vxlanPort: 4789,
   vxlanTransport: 'native',
+  dataplanePriority: 0,
   agingS: 300,
   maxEntries: 100000,
   maxMacsPerPort: 4,
@@ -39,6 +40,7 @@ export interface Draft {
     underlay: { ipv4?: IpAddress; ipv6?: IpAddress };
     vxlanPort?: number;
     vxlanTransport?: 'native' | 'dgram';
+    dataplanePriority?: number;
   };
   fabric: {
     peeringLan: { ipv4?: IpPrefix; ipv6?: IpPrefix };
@@ -154,6 +156,7 @@ function readPop(r: MapReader | undefined): Draft['pop'] {
     underlay,
     vxlanPort: r.opt('vxlan_port', v.udpPort, DEFAULTS.vxlanPort),
     vxlanTransport: r.opt('vxlan_transport', v.vxlanTransport, DEFAULTS.vxlanTransport),
+    dataplanePriority: r.opt('dataplane_priority', v.intRange(0, 99), DEFAULTS.dataplanePriority),
   };
   r.done();
   return pop;

@@ -34,6 +34,8 @@ export interface Config {
   vxlanPort: number;
   /** How VXLAN is received and sent: the native batched path, or Node's dgram (explicit fallback). */
   vxlanTransport: 'native' | 'dgram';
+  /** The dataplane thread's scheduling: 0 ordinary, 1..99 SCHED_FIFO at that priority. */
+  dataplanePriority: number;
   fabric: FabricConfig;
   control: ControlConfig;
   /** Every member of the registry, in file order, including members with no port here. */

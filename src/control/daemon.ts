@@ -106,7 +106,10 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
           log.error({ errors: next.errors }, 'reload refused: invalid config, the old one stays in force');
           throw Object.assign(new Error(next.errors!.join('\n')), { code: 'invalid_config' });
         }
-        const diff = await pm.apply(next.config);
+        const diff = await pm.apply(next.config).catch((err: Error) => {
+          log.error({ err: err.message }, 'reload failed');
+          throw err;
+        });
         state.config = next.config;
         state.configLoadedAt = new Date();
         log.info(diff, 'config reloaded');
@@ -119,7 +122,15 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
     return reloading;
   }
 
-  const diff = await pm.apply(config, () => restoreSnapshot(dp, config, log));
+  let diff: PortDiff;
+  try {
+    diff = await pm.apply(config, () => restoreSnapshot(dp, config, log));
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'could not start');
+    await pm.stop().catch(() => undefined);
+    await dp.close().catch(() => undefined);
+    return 1;
+  }
   pm.startWatching();
   log.info({ ports: diff.added.length, path }, 'ports opened');
 

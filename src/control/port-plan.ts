@@ -16,7 +16,7 @@ export function fabricSpec(config: Config): FabricSpec {
     for (const a of m.ipv4) bindings4.push([a, m.macs[0]!]);
     for (const a of m.ipv6) bindings6.push([a, m.macs[0]!]);
   }
-  return { agingS: config.fabric.fdb.agingS, maxEntries: config.fabric.fdb.maxEntries, arpNdProxy: config.fabric.arpNdProxy, bindings4, bindings6 };
+  return { agingS: config.fabric.fdb.agingS, maxEntries: config.fabric.fdb.maxEntries, arpNdProxy: config.fabric.arpNdProxy, bindings4, bindings6, threadPriority: config.dataplanePriority };
 }
 
 export function portPolicy(p: PortConfig): PortPolicy {

@@ -242,6 +242,9 @@ export interface NativeAddon {
 
   /** Send `state` to $NOTIFY_SOCKET ('@' = abstract). False when NOTIFY_SOCKET is unset. */
   sdNotify(state: string): boolean;
+  /** The calling thread: SCHED_FIFO at `priority` 1..99, or ordinary scheduling for 0.
+   *  Raising it needs CAP_SYS_NICE (throws EPERM, message says so). */
+  setThreadPriority(priority: number): void;
 
   /**
    * Send a batch without blocking. desc holds DESC_STRIDE u32 per message: [frameOffset,

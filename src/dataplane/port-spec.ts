@@ -41,6 +41,9 @@ export interface FabricSpec {
   /** Configured address → MAC bindings for the proxy. */
   bindings4: [string, string][];
   bindings6: [string, string][];
+  /** The dataplane thread's scheduling (pop.dataplane_priority): 0 ordinary, 1..99 SCHED_FIFO;
+   *  the worker applies it to its own thread, the switch does not read it. */
+  threadPriority: number;
 }
 
 /** One FDB dump, as parallel arrays (transferable, cheap to build for 100,000 entries). */

@@ -35,10 +35,24 @@ const dp = new Dataplane({
   events: (e) => port.postMessage(e),
 });
 const ticker = setInterval(() => dp.tick(), 1000);
+/** This thread's scheduling as last configured (pop.dataplane_priority); 0 = ordinary. */
+let threadPriority = 0;
+
+/** Applies pop.dataplane_priority to this thread first, so a refusal changes nothing else. */
+function setThreadPriority(priority: number): void {
+  if (priority === threadPriority) return;
+  try {
+    native.setThreadPriority(priority);
+  } catch (err) {
+    throw new Error(`pop.dataplane_priority ${priority}: ${(err as Error).message}`);
+  }
+  threadPriority = priority;
+}
 
 function handle(req: WorkerRequest): { result: unknown; transfer?: ArrayBuffer[] } {
   switch (req.op) {
     case 'configure':
+      setThreadPriority(req.args.threadPriority);
       dp.configure(req.args);
       return { result: null };
     case 'setSocket':
