@@ -73,9 +73,10 @@ export async function measureTransit(topo: Topology, count: number): Promise<Tra
     const replied = atB.get(`0/${seq}`);
     const back = atA.get(`0/${seq}`);
     if (arrived === undefined || replied === undefined || back === undefined) continue;
-    request.push(us(sent, arrived));
-    reply.push(us(replied, back));
-    sum.push(us(sent, arrived) + us(replied, back));
+    const [there, home] = [us(sent, arrived), us(replied, back)];
+    request.push(there);
+    reply.push(home);
+    sum.push(there + home);
   }
   const r = (v: number[], p: number) => {
     const x = percentile(v, p);
