@@ -12,9 +12,10 @@
 // tcp.ts (iperf3), latency.ts (ping), replay.ts (tcpreplay of the exchange captures); the CPU
 // layout is in topology.ts. Progress goes to stderr; the table (or with --json one JSON object
 // per variant and figure) to stdout. Needs root, the built daemon (`npm run build`) and the
-// Debian packages iproute2, ethtool, iputils-ping, util-linux, iperf3, tcpreplay, vde2, gcc (and
-// netsniff-ng for --generator trafgen). Namespaces are named ixb-<pid>-...; everything is removed at the end, on Ctrl-C and on
-// errors, and namespaces left by a killed earlier run (whose pid is gone) are removed at start.
+// Debian packages iproute2, ethtool, iputils-ping, util-linux, iperf3, tcpreplay, tcpdump,
+// tshark, vde2, gcc (and netsniff-ng for --generator trafgen). Namespaces are named
+// ixb-<pid>-...; everything is removed at the end, on Ctrl-C and on errors, and namespaces left
+// by a killed earlier run (whose pid is gone) are removed at start.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';

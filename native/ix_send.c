@@ -16,9 +16,9 @@
  * is null; one getsockopt per call tells the two apart), 'packet' the same on a socket the caller
  * knows to be AF_PACKET with PACKET_VNET_HDR (no getsockopt, addrs ignored: one system call less
  * per batch on the ethernet-port path), 'stream' one write per message (TAP), all of them
- * submitted together through io_uring where it can (ix_uring.c), else one writev each. Stops at EAGAIN/ENOBUFS (io_uring: tries every
- * message, a full queue refuses some); other per-message errors skip that message and are
- * reported in result = [errorCount, lastErrno].
+ * submitted together through io_uring where it can (ix_uring.c), else one writev each. Stops at
+ * EAGAIN/ENOBUFS (io_uring: tries every message, a full queue refuses some); other per-message
+ * errors skip that message and are reported in result = [errorCount, lastErrno].
  * Invariant: accepted + errorCount + notAttempted == count (notAttempted = tx_full).
  *
  *   segment(src, off, len, meta, metaIndex, dst, offsets, lengths, slotSize, headroom, first) -> n

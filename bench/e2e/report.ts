@@ -1,5 +1,6 @@
 // Results: the figures of every (variant, round), their medians and spread, ratios to the Linux
-// bridge (and to the variant's natural references, Variant.peers), rendered as tables or as JSON lines.
+// bridge (and to the variant's natural references, Variant.peers), rendered as tables or as JSON
+// lines.
 import type { Machine } from './machine.js';
 import { median, spread } from './stats.js';
 import type { Variant } from './variants.js';
