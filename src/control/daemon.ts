@@ -133,6 +133,12 @@ async function run(path: string, pop: string | undefined, config: Config): Promi
   }
   pm.startWatching();
   log.info({ ports: diff.added.length, path }, 'ports opened');
+  // compiles the switch's code before the first burst of real traffic needs it (warm-up.ts); a
+  // daemon that could not do it forwards all the same, only slower for its first frames
+  await dp.warmUp().then(
+    (w) => log.info({ frames: w.frames, ms: Math.round(w.ms) }, 'dataplane code warmed up with synthetic frames'),
+    (err: Error) => log.warn({ err: err.message }, 'dataplane warm-up failed; forwarding without it'),
+  );
 
   const server = new ControlServer({
     path: config.control.socket,

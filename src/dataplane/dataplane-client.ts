@@ -114,6 +114,10 @@ export class DataplaneClient extends EventEmitter<{ event: [DataplaneEvent]; exi
   restore(bytes: Uint8Array): Promise<RestoreResult> {
     return this.call({ op: 'restore', args: { bytes } });
   }
+  /** Compiles the switch core's code with synthetic frames (warm-up.ts); once, after the ports are set up. */
+  warmUp(): Promise<{ frames: number; ms: number }> {
+    return this.call({ op: 'warmUp', args: {} });
+  }
 
   /** Stops the dataplane and the worker. */
   async close(): Promise<void> {

@@ -20,6 +20,7 @@ import { VxlanSocket } from './vxlan-socket.js';
 import { DgramVxlanSocket } from './vxlan-dgram-socket.js';
 import { EoipSocket } from './eoip-socket.js';
 import { EoipEgress } from './eoip-egress.js';
+import { warmUp } from './warm-up.js';
 import { TunnelDropLog } from './tunnel-drop-log.js';
 
 type TunnelSocket = VxlanSocket | DgramVxlanSocket | EoipSocket;
@@ -79,8 +80,22 @@ export class Dataplane {
       const keyName = sock instanceof EoipSocket ? 'tunnel_id' : 'vni';
       opts.events({ event: 'tunnel-drop', socket: name, slot: d.slot, reason: reasonName(d.reason) ?? String(d.reason), remote: d.remote, keyName, key: d.key });
     });
-    this.core.onDropSample = (id, reason, slab, off, len) =>
-      opts.events({ event: 'drop', id, name: this.specs.get(id)?.name ?? String(id), reason: reasonName(reason) ?? String(reason), frame: summariseFrame(slab, off, len) });
+    // ports without a spec are warm-up's temporary ones: nothing to report
+    this.core.onDropSample = (id, reason, slab, off, len) => {
+      const name = this.specs.get(id)?.name;
+      if (name !== undefined) opts.events({ event: 'drop', id, name, reason: reasonName(reason) ?? String(reason), frame: summariseFrame(slab, off, len) });
+    };
+  }
+
+  /**
+   * Compiles the forwarder's and switch core's code before real traffic needs it (warm-up.ts), on temporary
+   * ports after the last one in use. Real frames wait in their queues meanwhile (about 0.2 s).
+   * The neighbour table loses what it learned so far (not its bindings): it is a cache.
+   */
+  warmUp(): { frames: number; ms: number } {
+    const r = warmUp(this.forwarder, this.core.portSlots);
+    this.installBindings(this.fabric);
+    return r;
   }
 
   /** Applies fabric-wide settings; the table keeps its entries. */

@@ -47,6 +47,18 @@ export class Forwarder {
     this.sinks[port] = undefined;
   }
 
+  /** Detaches every sink and returns them for restoreSinks (warm-up.ts runs with its own only). */
+  detachAll(): (EgressPort | undefined)[] {
+    const all = this.sinks.slice();
+    this.sinks.fill(undefined);
+    return all;
+  }
+
+  /** Puts back the sinks detachAll returned; ports attached since are detached. */
+  restoreSinks(all: (EgressPort | undefined)[]): void {
+    for (let p = 0; p < this.sinks.length; p++) this.sinks[p] = all[p];
+  }
+
   private activate(port: number, slot: number): void {
     this.active[slot] = port;
     this.queues[port] ??= new Uint32Array(this.batchCapacity);

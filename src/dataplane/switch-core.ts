@@ -133,6 +133,11 @@ export class SwitchCore {
     this.rebuildFloodLists();
   }
 
+  /** Port ids from here on have never been used (the ports array does not reach them). */
+  get portSlots(): number {
+    return this.ports.length;
+  }
+
   hasPort(id: number): boolean {
     return this.ports[id] !== undefined;
   }

@@ -23,6 +23,7 @@ export type WorkerRequest =
   | { op: 'fdbFlush'; args: { port?: number } }
   | { op: 'snapshot'; args: Record<string, never> }
   | { op: 'restore'; args: { bytes: Uint8Array } }
+  | { op: 'warmUp'; args: Record<string, never> }
   | { op: 'close'; args: Record<string, never> };
 
 const data = workerData as WorkerData;
@@ -55,6 +56,8 @@ function handle(req: WorkerRequest): { result: unknown; transfer?: ArrayBuffer[]
       setThreadPriority(req.args.threadPriority);
       dp.configure(req.args);
       return { result: null };
+    case 'warmUp':
+      return { result: dp.warmUp() };
     case 'setSocket':
       dp.setSocket(req.args);
       return { result: null };
