@@ -114,7 +114,7 @@ export class DataplaneClient extends EventEmitter<{ event: [DataplaneEvent]; exi
   restore(bytes: Uint8Array): Promise<RestoreResult> {
     return this.call({ op: 'restore', args: { bytes } });
   }
-  /** Compiles the switch core's code with synthetic frames (warm-up.ts); once, after the ports are set up. */
+  /** Compiles the dataplane's code with synthetic frames (warm-up.ts); at start, ports set up. */
   warmUp(): Promise<{ frames: number; ms: number }> {
     return this.call({ op: 'warmUp', args: {} });
   }

@@ -88,8 +88,9 @@ export class Dataplane {
   }
 
   /**
-   * Compiles the forwarder's and switch core's code before real traffic needs it (warm-up.ts), on temporary
-   * ports after the last one in use. Real frames wait in their queues meanwhile (about 0.2 s).
+   * Compiles the forwarder's and switch core's code before real traffic needs it (warm-up.ts),
+   * on temporary ports after the last one in use. Real frames wait in their queues meanwhile
+   * (about 0.2 s).
    * The neighbour table loses what it learned so far (not its bindings): it is a cache.
    */
   warmUp(): { frames: number; ms: number } {

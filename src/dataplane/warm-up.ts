@@ -7,12 +7,12 @@
 // that cost lands exactly when the socket buffers fill: bench:e2e's replay of the exchange
 // captures at top speed lost 20-80% of its frames on the first pass through a new daemon and
 // none on the second (V8's optimising compiler runs beside the dataplane thread, on the same CPU
-// when the daemon is pinned to one). Warming the real forwarder and core (not scratch ones) matters: V8
-// specialises the compiled code on the objects it saw (hidden classes, call targets), and scratch
-// ones would have it thrown away again at the first real frame; policies are cloned as the real
-// ones arrive (postMessage), and the clock advances so timed paths run too. What stays cold: port
-// I/O (it needs real descriptors; any traffic exercises it), and the forwarder's call into the
-// real ports' transmit, which is recompiled once when it first meets their class.
+// when the daemon is pinned to one). Warming the real forwarder and core (not scratch ones)
+// matters: V8 specialises the compiled code on the objects it saw (hidden classes, call
+// targets), and scratch ones would have it thrown away again at the first real frame; policies
+// are cloned as the real ones arrive (postMessage), and the clock advances so timed paths run
+// too. What stays cold: port I/O (it needs real descriptors; any traffic exercises it), and the
+// forwarder's call into the real ports' transmit, recompiled once when it first meets them.
 import { ETHERTYPE_IPV4, ETHERTYPE_IPV6 } from '../encap/ethernet.js';
 import { arpFrame, ethernetFrame, icmpEchoFrame, icmpv6Packet, ipv6Packet, ndFrame, udp4Frame, udpDatagram } from '../encap/frame-builder.js';
 import { IPPROTO_UDP } from '../encap/ip.js';
@@ -23,7 +23,7 @@ import { FrameBatch } from './frame-batch.js';
 import { memberPolicy, trunkPolicy } from './port-policy.js';
 import { GROUP_TRUNKS } from './switch-core.js';
 
-/** Batches run by default: enough for V8 to optimise the functions on the way (0.2 s at start here). */
+/** Batches run by default: enough for V8 to optimise the functions on the way (0.2 s here). */
 export const WARM_UP_BATCHES = 400;
 
 const BATCH = 64;
