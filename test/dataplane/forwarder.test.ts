@@ -1,8 +1,7 @@
 import t from 'tap';
-import { A, B, C, TRUNK1, TRUNK2, makeCore } from '../helpers/core-fixture.js';
+import { A, B, C, TRUNK1, TRUNK2, makeCore, ping } from '../helpers/core-fixture.js';
 import { Forwarder, type EgressPort } from '../../src/dataplane/forwarder.js';
 import { FrameBatch } from '../../src/dataplane/frame-batch.js';
-import { icmpEchoFrame } from '../../src/encap/frame-builder.js';
 
 class Sink implements EgressPort {
   frames: Buffer[] = [];
@@ -14,8 +13,6 @@ class Sink implements EgressPort {
     return sent;
   }
 }
-
-const ping = (src: typeof A, dst: typeof A) => icmpEchoFrame({ dst: dst.mac, src: src.mac, srcIp: src.ipv4, dstIp: dst.ipv4 });
 
 t.test('flood reaches every other port once; unicast one port; counters', async (t) => {
   const core = makeCore();

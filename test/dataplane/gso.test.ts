@@ -2,15 +2,14 @@
 // the egresses that cannot take a super-packet (VXLAN, EoIP) cutting it with native segment()
 // through GsoSplitter, in order, with exact segments and honest partial results.
 import t from 'tap';
-import { A, B, C, makeCore } from '../helpers/core-fixture.js';
-import { Forwarder, type EgressPort } from '../../src/dataplane/forwarder.js';
+import { A, B, C, CountingSink as Sink, makeCore, ping } from '../helpers/core-fixture.js';
+import { Forwarder } from '../../src/dataplane/forwarder.js';
 import { FrameBatch, GsoSplitter, META_STRIDE, anySuper } from '../../src/dataplane/frame-batch.js';
 import { VxlanEgress, DESC_STRIDE, type DatagramSender } from '../../src/dataplane/vxlan-egress.js';
 import { EoipEgress } from '../../src/dataplane/eoip-egress.js';
 import { native, OFFLOAD_FRAME_MIN } from '../../src/dataplane/native.js';
 import { parseMac } from '../../src/encap/mac.js';
 import { parseIpv4Address } from '../../src/encap/ip.js';
-import { icmpEchoFrame } from '../../src/encap/frame-builder.js';
 import { tcpGso, udpGso, type Crafted } from '../native/offload-helpers.js';
 
 const BIG_SLOT = Math.ceil((64 + OFFLOAD_FRAME_MIN) / 64) * 64;
@@ -35,8 +34,6 @@ function superPacket(src: typeof A, dst: typeof A, payload: number, mss = 1448):
   return [f, [1, mss, 34, 54]];
 }
 
-const ping = (src: typeof A, dst: typeof A) => icmpEchoFrame({ dst: dst.mac, src: src.mac, srcIp: src.ipv4, dstIp: dst.ipv4 });
-
 t.test('FrameBatch: metadata, segments and wire bytes', async (t) => {
   const b = new FrameBatch(4, BIG_SLOT, 64);
   const [f, m] = superPacket(A, B, 10_000);
@@ -57,17 +54,6 @@ t.test('FrameBatch: metadata, segments and wire bytes', async (t) => {
   b.push(ping(A, B), A.port);
   t.equal(b.isSuper(1), false);
 });
-
-class Sink implements EgressPort {
-  frames = 0;
-  constructor(private accept = Infinity) {}
-  transmit(_batch: FrameBatch, _idx: Uint32Array, n: number, errors: Int32Array): number {
-    const sent = Math.min(n, this.accept);
-    this.frames += sent;
-    errors[0] = 0;
-    return sent;
-  }
-}
 
 t.test('counters: a super-packet counts as the wire segments it stands for', async (t) => {
   const core = makeCore();

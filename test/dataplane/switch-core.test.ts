@@ -1,11 +1,10 @@
 import t from 'tap';
-import { A, B, C, TRUNK1, TRUNK2, makeCore, one, run } from '../helpers/core-fixture.js';
+import { A, B, C, TRUNK1, TRUNK2, makeCore, one, ping, run } from '../helpers/core-fixture.js';
 import { icmpEchoFrame, arpFrame } from '../../src/encap/frame-builder.js';
 import { EGRESS_DROP, EGRESS_FLOOD } from '../../src/dataplane/switch-core.js';
 import { memberPolicy } from '../../src/dataplane/port-policy.js';
 import { parseMac } from '../../src/encap/mac.js';
 
-const ping = (src: typeof A, dst: { mac: string; ipv4: string }) => icmpEchoFrame({ dst: dst.mac, src: src.mac, srcIp: src.ipv4, dstIp: dst.ipv4 });
 const REMOTE = { mac: '02:00:00:00:99:01', ipv4: '192.0.2.99', ipv6: '2001:db8:ffff::99', port: TRUNK1 };
 
 t.test('unknown unicast floods, then known unicast goes to one port', async (t) => {

@@ -1,21 +1,10 @@
 import t from 'tap';
-import { A, B, makeCore } from '../helpers/core-fixture.js';
-import { Forwarder, type EgressPort } from '../../src/dataplane/forwarder.js';
+import { A, B, CountingSink as Sink, makeCore, ping } from '../helpers/core-fixture.js';
+import { Forwarder } from '../../src/dataplane/forwarder.js';
 import { FrameBatch } from '../../src/dataplane/frame-batch.js';
 import { reasonName } from '../../src/dataplane/drop-reasons.js';
 import { warmUp, warmUpFrames } from '../../src/dataplane/warm-up.js';
-import { icmpEchoFrame } from '../../src/encap/frame-builder.js';
 import { macToString } from '../../src/encap/mac.js';
-
-class Sink implements EgressPort {
-  frames = 0;
-  transmit(_batch: FrameBatch, _idx: Uint32Array, n: number): number {
-    this.frames += n;
-    return n;
-  }
-}
-
-const ping = (src: typeof A, dst: typeof A) => icmpEchoFrame({ dst: dst.mac, src: src.mac, srcIp: src.ipv4, dstIp: dst.ipv4 });
 
 function setup() {
   const core = makeCore({ proxy: true, statics: true });

@@ -1,5 +1,8 @@
-// A switch core with three members and two POP trunks, and a way to push one frame through.
+// A switch core with three members and two POP trunks, a way to push one frame through, and the
+// ping frame and counting sink the dataplane tests share.
 import { SwitchCore, GROUP_TRUNKS, EGRESS_DROP } from '../../src/dataplane/switch-core.js';
+import type { EgressPort } from '../../src/dataplane/forwarder.js';
+import { icmpEchoFrame } from '../../src/encap/frame-builder.js';
 import { FrameBatch } from '../../src/dataplane/frame-batch.js';
 import { memberPolicy, trunkPolicy, type PortPolicyInput } from '../../src/dataplane/port-policy.js';
 import { reasonName } from '../../src/dataplane/drop-reasons.js';
@@ -52,4 +55,19 @@ export function run(core: SwitchCore, frames: [Buffer, number][], now = 1): Outc
 
 export function one(core: SwitchCore, frame: Buffer, port: number, now = 1): Outcome {
   return run(core, [[frame, port]], now)[0]!;
+}
+
+/** An ICMP echo request from `src` to `dst`. */
+export const ping = (src: { mac: string; ipv4: string }, dst: { mac: string; ipv4: string }) => icmpEchoFrame({ dst: dst.mac, src: src.mac, srcIp: src.ipv4, dstIp: dst.ipv4 });
+
+/** A port's transmit side that takes up to `accept` frames per call and counts them. */
+export class CountingSink implements EgressPort {
+  frames = 0;
+  constructor(private accept = Infinity) {}
+  transmit(_batch: FrameBatch, _idx: Uint32Array, n: number, errors: Int32Array): number {
+    const sent = Math.min(n, this.accept);
+    this.frames += sent;
+    errors[0] = 0;
+    return sent;
+  }
 }
