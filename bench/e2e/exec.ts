@@ -121,19 +121,30 @@ export function start(argv: string[], opts: { timeoutMs: number; stdin?: 'pipe' 
 }
 
 /**
+ * Waits until every one of `procs` has printed `text` on `stream`; throws with the end of its
+ * stderr when one exits first, and after timeoutMs.
+ */
+export async function waitForOutput(procs: Proc[], stream: 'stdout' | 'stderr', text: string, what: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!procs.every((p) => p[stream].includes(text))) {
+    const dead = procs.find((p) => !p.running);
+    if (dead) throw new Error(`${what} exited: ${(await dead.done).stderr.trim().slice(-400)}`);
+    if (Date.now() > end) throw new Error(`${what} did not get ready within ${timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+}
+
+/**
  * Starts a long-running process (a userspace switch) that prints `ready` on stdout when it is
- * ready, and waits for that line; throws with the end of its stderr if it exits first.
+ * ready, and waits for that line (waitForOutput); a process that does not get ready is killed.
  */
 export async function startReady(argv: string[], what: string, logFile: string, timeoutMs = 15_000): Promise<Proc> {
   const proc = start(argv, { timeoutMs: 6 * 3600_000, logFile });
-  const end = Date.now() + timeoutMs;
-  while (!proc.stdout.includes('ready')) {
-    if (!proc.running) throw new Error(`${what} exited: ${(await proc.done).stderr.trim().slice(-400)}`);
-    if (Date.now() > end) {
-      await proc.stop('SIGKILL', 0);
-      throw new Error(`${what} did not get ready within ${timeoutMs / 1000} s`);
-    }
-    await sleep(50);
+  try {
+    await waitForOutput([proc], 'stdout', 'ready', what, timeoutMs);
+  } catch (err) {
+    await proc.stop('SIGKILL', 0);
+    throw err;
   }
   return proc;
 }

@@ -182,11 +182,11 @@ export function memberVeth(lab: Lab, ns: string, inner: string, nsS: string, out
 }
 
 /**
- * The VXLAN members' side, the same for ixfabric-vxlan, the kernel hub and the C hub: an underlay veth to S
- * (S's end steered to the switch CPU), a route to S's VTEP address, and the member's vxlan device
- * `vx0` (VNI per member, port 4789, MTU 1450), addressed and up (memberUp), checksumming in
- * software (checksumsInSoftware). S's VTEP address sits on S's loopback. Returns a note when the
- * checksum offload could not be turned off.
+ * The VXLAN members' side, the same for ixfabric-vxlan, the kernel hub and the C hub: an underlay
+ * veth to S (S's end steered to the switch CPU), a route to S's VTEP address, and the member's
+ * vxlan device `vx0` (VNI per member, port 4789, MTU 1450), addressed and up (memberUp),
+ * checksumming in software (checksumsInSoftware). S's VTEP address sits on S's loopback. Returns
+ * a note when the checksum offload could not be turned off.
  */
 export function vxlanMember(lab: Lab, ns: string, nsS: string, m: Member, peer: Member): string | null {
   const sDev = lab.ifname(`u${m.name.toLowerCase()}`);

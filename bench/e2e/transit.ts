@@ -4,7 +4,7 @@
 // without the members' stacks, i.e. what the switch path adds (the issue's latency target is
 // about exactly that), the same way for every variant. The legs apart show where an idle
 // userspace switch loses time: the request wakes it after 10 ms asleep, the reply finds it warm.
-import { inNs, run, start } from './exec.js';
+import { inNs, run, start, waitForOutput } from './exec.js';
 import { sleep } from '../lib/netns.js';
 import { startPing } from './latency.js';
 import { percentile } from './stats.js';
@@ -49,13 +49,7 @@ export async function measureTransit(topo: Topology, count: number): Promise<Tra
   const fileB = topo.lab.file('transit-b.pcap', '');
   const caps = [capture(topo.nsA, topo.devA, fileA), capture(topo.nsB, topo.devB, fileB)];
   try {
-    const end = Date.now() + 10_000;
-    while (!caps.every((c) => c.stderr.includes('listening on'))) {
-      const dead = caps.find((c) => !c.running);
-      if (dead) throw new Error(`tcpdump exited: ${(await dead.done).stderr.trim().slice(-300)}`);
-      if (Date.now() > end) throw new Error('tcpdump did not start within 10 s');
-      await sleep(50);
-    }
+    await waitForOutput(caps, 'stderr', 'listening on', 'tcpdump', 10_000);
     await startPing(topo, count);
     await sleep(200);
   } finally {
